@@ -1,0 +1,78 @@
+import type { BlockHash } from "../kv/block-hash.js";
+
+/** Why a request stopped: "stop" (EOS, stop token or stop string), "length" (max tokens or context), "abort". */
+export type FinishReason = "stop" | "length" | "abort";
+
+export type RequestStatus =
+  | { readonly kind: "waiting" }
+  | { readonly kind: "running" }
+  /** Back in the waiting queue after its blocks were taken; resumes by recomputing. */
+  | { readonly kind: "preempted" }
+  | { readonly kind: "finished"; readonly reason: FinishReason };
+
+/** What the scheduler needs to know about a request; plain data, no model or tokenizer. */
+export interface RequestSpec {
+  readonly id: string;
+  readonly promptTokenIds: readonly number[];
+  /** Tokens to generate at most. */
+  readonly maxTokens: number;
+  /** Lower runs sooner (priority policy); default 0. */
+  readonly priority?: number;
+  /** When it arrived, in the caller's clock (ms); orders FCFS and ties. */
+  readonly arrivalTime: number;
+  /** Per-tenant prefix-cache salt: requests with different salts never share blocks. */
+  readonly cacheSalt?: string;
+  /** Tokens that end generation (EOS/EOT ...), unless ignored. */
+  readonly eosTokenIds?: ReadonlySet<number>;
+  /** Extra token ids that end generation. */
+  readonly stopTokenIds?: ReadonlySet<number>;
+  /** EOS and stop tokens are ignored until this many tokens were generated. */
+  readonly minTokens?: number;
+}
+
+/**
+ * A request as the scheduler tracks it. No phases: prefill, chunked prefill, decode and resume
+ * after preemption all follow from `numComputedTokens` versus `numTokens`.
+ */
+export class SchedRequest {
+  readonly id: string;
+  readonly numPromptTokens: number;
+  readonly priority: number;
+  readonly arrivalTime: number;
+  /** Prompt followed by generated tokens. */
+  readonly tokenIds: number[];
+  /** Tokens whose K/V are in the cache (computed, or found in the prefix cache). */
+  numComputedTokens = 0;
+  /** Prompt tokens served from the prefix cache at first admission. */
+  numCachedPromptTokens = 0;
+  numPreemptions = 0;
+  status: RequestStatus = { kind: "waiting" };
+  /** Order of arrival at this scheduler: the final tie-break, so plans are deterministic. */
+  readonly seqNo: number;
+  /** Full-block hashes of `tokenIds` as of the last lookup (avoids rehashing a waiting prompt). */
+  blockHashes: { readonly numTokens: number; readonly hashes: readonly BlockHash[] } | null = null;
+
+  constructor(
+    readonly spec: RequestSpec,
+    seqNo: number,
+  ) {
+    this.id = spec.id;
+    this.numPromptTokens = spec.promptTokenIds.length;
+    this.priority = spec.priority ?? 0;
+    this.arrivalTime = spec.arrivalTime;
+    this.tokenIds = [...spec.promptTokenIds];
+    this.seqNo = seqNo;
+  }
+
+  get numTokens(): number {
+    return this.tokenIds.length;
+  }
+
+  get numOutputTokens(): number {
+    return this.tokenIds.length - this.numPromptTokens;
+  }
+
+  get isFinished(): boolean {
+    return this.status.kind === "finished";
+  }
+}

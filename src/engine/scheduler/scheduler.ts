@@ -1,0 +1,236 @@
+import type { KvCacheManager } from "../kv/kv-cache-manager.js";
+import { policyByName, type SchedulingPolicy, type SchedulingPolicyName } from "./policy.js";
+import { type FinishReason, type RequestSpec, SchedRequest } from "./request.js";
+import type { RequestOutput, ScheduledRequest, StepPlan } from "./step-plan.js";
+
+export interface SchedulerConfig {
+  /** Most requests running (holding KV blocks) at once. */
+  readonly maxNumSeqs: number;
+  /** Token budget of one step: decodes (1 each) plus prompt chunks. */
+  readonly maxNumBatchedTokens: number;
+  /** Context length of the model: no sequence grows beyond it. */
+  readonly maxModelLen: number;
+  readonly policy?: SchedulingPolicyName;
+}
+
+/** Counts a metrics endpoint or a step log reports. */
+export interface SchedulerStats {
+  readonly numRunning: number;
+  readonly numWaiting: number;
+  readonly numPreemptions: number;
+}
+
+/**
+ * Continuous batching with chunked prefill and preemption by recompute. Pure and synchronous:
+ * the caller passes the time; nothing here reads a clock, does I/O or touches the model, so the
+ * engine and the simulator run this same code.
+ *
+ * A step: `plan(now)` -> the caller computes the planned tokens and samples where `sample` is set
+ * -> `commit(plan, sampled)`. `finish(id, reason)` ends a request at any time (abort, stop string).
+ */
+export class Scheduler {
+  readonly policy: SchedulingPolicy;
+  private readonly requests = new Map<string, SchedRequest>();
+  /** Sorted by policy (most important first). */
+  private waiting: SchedRequest[] = [];
+  /** In admission order (preemption victims come from the end under FCFS). */
+  private running: SchedRequest[] = [];
+  private nextSeqNo = 0;
+  private nextStepId = 0;
+  private numPreemptionsTotal = 0;
+
+  constructor(
+    readonly config: SchedulerConfig,
+    readonly kv: KvCacheManager,
+  ) {
+    if (config.maxNumSeqs < 1) throw new RangeError("maxNumSeqs must be at least 1");
+    if (config.maxNumBatchedTokens < 1) throw new RangeError("maxNumBatchedTokens must be at least 1");
+    this.policy = policyByName(config.policy ?? "fcfs");
+  }
+
+  add(spec: RequestSpec): SchedRequest {
+    if (this.requests.has(spec.id)) throw new Error(`duplicate request id ${spec.id}`);
+    if (spec.promptTokenIds.length === 0) throw new RangeError("empty prompt");
+    if (spec.promptTokenIds.length >= this.config.maxModelLen) {
+      throw new RangeError(`prompt of ${spec.promptTokenIds.length} tokens leaves no room in a context of ${this.config.maxModelLen}`);
+    }
+    const blocksNeeded = Math.ceil(spec.promptTokenIds.length / this.kv.blockSize);
+    if (blocksNeeded > this.kv.numBlocks) {
+      throw new RangeError(`prompt of ${spec.promptTokenIds.length} tokens needs ${blocksNeeded} KV blocks; the cache has ${this.kv.numBlocks}`);
+    }
+    const req = new SchedRequest(spec, this.nextSeqNo++);
+    this.requests.set(req.id, req);
+    this.enqueueWaiting(req);
+    return req;
+  }
+
+  get(id: string): SchedRequest | undefined {
+    return this.requests.get(id);
+  }
+
+  get hasUnfinished(): boolean {
+    return this.running.length > 0 || this.waiting.length > 0;
+  }
+
+  get stats(): SchedulerStats {
+    return { numRunning: this.running.length, numWaiting: this.waiting.length, numPreemptions: this.numPreemptionsTotal };
+  }
+
+  /** Ends a request now (abort, stop string ...): its blocks are freed at once. No-op if already finished. */
+  finish(id: string, reason: FinishReason): boolean {
+    const req = this.requests.get(id);
+    if (!req || req.isFinished) return false;
+    this.running = this.running.filter((r) => r !== req);
+    this.waiting = this.waiting.filter((r) => r !== req);
+    this.kv.free(id);
+    req.status = { kind: "finished", reason };
+    this.requests.delete(id);
+    return true;
+  }
+
+  /**
+   * Picks this step's work under the token budget: running decodes first, then running prompt
+   * chunks, then waiting requests (whose cached prefix is reused) while blocks can be allocated.
+   * When blocks run out, the policy's least important running request is preempted.
+   */
+  plan(now: number): StepPlan {
+    let budget = this.config.maxNumBatchedTokens;
+    const scheduled = new Map<SchedRequest, number>();
+    const preempted: string[] = [];
+
+    // Decodes (one token left to compute) before prompt chunks; stable otherwise.
+    const order = [...this.running.filter((r) => r.numTokens - r.numComputedTokens === 1), ...this.running.filter((r) => r.numTokens - r.numComputedTokens !== 1)];
+    for (const req of order) {
+      if (budget === 0) break;
+      if (req.status.kind !== "running") continue; // preempted earlier in this loop
+      const numNew = Math.min(req.numTokens - req.numComputedTokens, budget);
+      let ok = this.kv.allocate(req.id, req.numComputedTokens + numNew);
+      while (!ok) {
+        const victim = this.pickVictim();
+        const freed = scheduled.get(victim);
+        if (freed !== undefined) {
+          scheduled.delete(victim);
+          budget += freed;
+        }
+        this.preempt(victim);
+        preempted.push(victim.id);
+        if (victim === req) break;
+        ok = this.kv.allocate(req.id, req.numComputedTokens + numNew);
+      }
+      if (!ok) continue;
+      scheduled.set(req, numNew);
+      budget -= numNew;
+    }
+
+    // Admit waiting requests only when nothing was preempted (it would just be preempted again).
+    if (preempted.length === 0) {
+      while (this.waiting.length > 0 && budget > 0 && this.running.length < this.config.maxNumSeqs) {
+        const req = this.waiting[0]!;
+        const prefix = this.lookupPrefix(req);
+        const numNew = Math.min(req.numTokens - prefix.numCachedTokens, budget);
+        if (!this.kv.allocate(req.id, prefix.numCachedTokens + numNew, prefix)) break;
+        this.waiting.shift();
+        if (req.status.kind === "waiting") req.numCachedPromptTokens = prefix.numCachedTokens;
+        req.numComputedTokens = prefix.numCachedTokens;
+        req.status = { kind: "running" };
+        this.running.push(req);
+        scheduled.set(req, numNew);
+        budget -= numNew;
+      }
+    }
+
+    const entries: ScheduledRequest[] = [];
+    for (const [req, n] of scheduled) {
+      entries.push({
+        requestId: req.id,
+        numComputedTokens: req.numComputedTokens,
+        numScheduledTokens: n,
+        sample: req.numComputedTokens + n === req.numTokens,
+      });
+    }
+    return {
+      stepId: this.nextStepId++,
+      now,
+      scheduled: entries,
+      numBatchedTokens: this.config.maxNumBatchedTokens - budget,
+      preempted,
+    };
+  }
+
+  /**
+   * Applies a computed step: advances each request, appends sampled tokens (`sampled` maps a
+   * request id to its token for every entry with `sample`), registers newly full blocks in the
+   * prefix cache, and finishes requests at EOS / stop tokens / max tokens / context length.
+   * Requests finished since `plan` (aborted) are skipped.
+   */
+  commit(plan: StepPlan, sampled: ReadonlyMap<string, number>): RequestOutput[] {
+    const outputs: RequestOutput[] = [];
+    for (const s of plan.scheduled) {
+      const req = this.requests.get(s.requestId);
+      if (!req || req.status.kind !== "running" || req.numComputedTokens !== s.numComputedTokens) continue;
+      req.numComputedTokens += s.numScheduledTokens;
+      if (!s.sample) {
+        this.kv.commitTokens(req.id, req.tokenIds, req.numComputedTokens);
+        outputs.push({ requestId: req.id });
+        continue;
+      }
+      const token = sampled.get(req.id);
+      if (token === undefined) throw new Error(`no sampled token for request ${req.id}`);
+      req.tokenIds.push(token);
+      this.kv.commitTokens(req.id, req.tokenIds, req.numComputedTokens);
+      const reason = this.stopReason(req, token);
+      if (reason) this.finish(req.id, reason);
+      outputs.push(reason ? { requestId: req.id, newTokenId: token, finishReason: reason } : { requestId: req.id, newTokenId: token });
+    }
+    return outputs;
+  }
+
+  private stopReason(req: SchedRequest, token: number): "stop" | "length" | null {
+    const spec = req.spec;
+    if (req.numOutputTokens >= (spec.minTokens ?? 0)) {
+      if (spec.eosTokenIds?.has(token) || spec.stopTokenIds?.has(token)) return "stop";
+    }
+    if (req.numOutputTokens >= spec.maxTokens) return "length";
+    if (req.numTokens >= this.config.maxModelLen) return "length";
+    return null;
+  }
+
+  private lookupPrefix(req: SchedRequest) {
+    // Reuse the hashes of the last lookup while the token list is unchanged.
+    if (req.blockHashes?.numTokens === req.numTokens) {
+      return this.kv.findCachedPrefixOfHashes(req.blockHashes.hashes, req.numTokens, req.spec.cacheSalt);
+    }
+    const prefix = this.kv.findCachedPrefix(req.tokenIds, req.spec.cacheSalt);
+    req.blockHashes = { numTokens: req.numTokens, hashes: prefix.blockHashes };
+    return prefix;
+  }
+
+  /** The running request to give up first: the newest (FCFS) or the least important (priority). */
+  private pickVictim(): SchedRequest {
+    let victim = this.running[this.running.length - 1]!;
+    for (const r of this.running) if (this.policy.compare(r, victim) > 0) victim = r;
+    return victim;
+  }
+
+  private preempt(req: SchedRequest): void {
+    this.running = this.running.filter((r) => r !== req);
+    this.kv.free(req.id);
+    req.numComputedTokens = 0;
+    req.numPreemptions++;
+    this.numPreemptionsTotal++;
+    req.status = { kind: "preempted" };
+    this.enqueueWaiting(req);
+  }
+
+  private enqueueWaiting(req: SchedRequest): void {
+    // Binary search for the first waiting request less important than req.
+    let lo = 0;
+    let hi = this.waiting.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.policy.compare(this.waiting[mid]!, req) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.waiting.splice(lo, 0, req);
+  }
+}
