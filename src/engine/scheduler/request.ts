@@ -26,7 +26,7 @@ export interface RequestSpec {
   readonly eosTokenIds?: ReadonlySet<number>;
   /** Extra token ids that end generation. */
   readonly stopTokenIds?: ReadonlySet<number>;
-  /** EOS and stop tokens are ignored until this many tokens were generated. */
+  /** EOS and stop tokens among the first this-many generated tokens do not end generation. */
   readonly minTokens?: number;
 }
 

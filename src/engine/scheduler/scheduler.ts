@@ -187,7 +187,8 @@ export class Scheduler {
 
   private stopReason(req: SchedRequest, token: number): "stop" | "length" | null {
     const spec = req.spec;
-    if (req.numOutputTokens >= (spec.minTokens ?? 0)) {
+    // EOS and stop tokens among the first minTokens outputs are kept as text and do not stop.
+    if (req.numOutputTokens > (spec.minTokens ?? 0)) {
       if (spec.eosTokenIds?.has(token) || spec.stopTokenIds?.has(token)) return "stop";
     }
     if (req.numOutputTokens >= spec.maxTokens) return "length";
