@@ -56,6 +56,61 @@ describe("flotilla generate", () => {
   });
 });
 
+describe("flotilla generate --prompts-file", () => {
+  it("runs many prompts through one engine and prints one JSON line per prompt, in input order", () => {
+    const file = join(tmp.dir, "prompts.jsonl");
+    const logFile = join(tmp.dir, "steps.jsonl");
+    const lines = [
+      { prompt: "Once upon a time", max_tokens: 16, temperature: 0 },
+      { prompt: "Tom had a big dog", max_tokens: 4, temperature: 0 },
+      { prompt: "Once upon a time", max_tokens: 16, temperature: 0, stop: ["Lily"] },
+      { prompt: "The sun", max_tokens: 8, temperature: 0.9, seed: 3, top_k: 10 },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const r = flotilla("generate", "--model", STORIES_260K, "--prompts-file", file, "--max-num-seqs", "3", "--block-size", "4", "--log-steps", logFile, "--stats");
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(out.map((o) => o.index)).toEqual([0, 1, 2, 3]);
+    const single = flotilla("generate", "--model", STORIES_260K, "--prompt", "Once upon a time", "--max-tokens", "16", "--temperature", "0");
+    expect(out[0].text).toBe(single.stdout);
+    expect(out[0]).toMatchObject({ finish_reason: "length", completion_tokens: 16, prompt_tokens: 5 });
+    expect(out[0].token_ids).toHaveLength(16);
+    expect(out[1].token_ids).toHaveLength(4);
+    expect(out[2].finish_reason).toBe("stop");
+    expect(out[0].text.startsWith(out[2].text)).toBe(true);
+    expect(out[2].text).not.toContain("Lily");
+    const stats = JSON.parse(r.stderr.trim().split("\n").pop()!);
+    expect(stats).toMatchObject({ requests: 4 });
+    const steps = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(steps.length).toBeGreaterThan(5);
+    for (const s of steps) {
+      expect(s).toEqual(expect.objectContaining({ step: expect.any(Number), time_ms: expect.any(Number), duration_ms: expect.any(Number), batch_size: expect.any(Number), blocks_used: expect.any(Number), blocks_cached: expect.any(Number), blocks_free: expect.any(Number) }));
+      expect(s.batch_size).toBeLessThanOrEqual(3);
+      expect(Object.values(s.scheduled as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(s.num_batched_tokens);
+    }
+    // The first step admits three requests at once (max-num-seqs 3): one batched forward pass.
+    expect(steps[0].batch_size).toBe(3);
+  });
+
+  it("a bad line fails alone, with its error in its own JSON line and exit code 1", () => {
+    const file = join(tmp.dir, "bad.jsonl");
+    writeFileSync(file, [JSON.stringify({ prompt: "Hi", max_tokens: 3, temperature: 0 }), JSON.stringify({ prompt: "Hi", temperature: -2 })].join("\n"));
+    const r = flotilla("generate", "--model", STORIES_260K, "--prompts-file", file);
+    expect(r.code).toBe(1);
+    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(out[0].token_ids).toHaveLength(3);
+    expect(out[1].error).toMatch(/temperature/);
+  });
+
+  it("rejects a malformed prompts file with the line number", () => {
+    const file = join(tmp.dir, "malformed.jsonl");
+    writeFileSync(file, '{"prompt": "ok"}\n{"prompt": 5}\n');
+    const r = flotilla("generate", "--model", STORIES_260K, "--prompts-file", file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/malformed\.jsonl:2: field "prompt" must be a string/);
+  });
+});
+
 describe("bad model files get a clear error and a non-zero exit", () => {
   const expectCleanError = (r: ReturnType<typeof flotilla>, pattern: RegExp) => {
     expect(r.code).not.toBe(0);
