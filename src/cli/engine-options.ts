@@ -9,6 +9,7 @@ export interface EngineFlags {
   maxBatchedTokens: number;
   blockSize: number;
   kvCacheMemory?: number;
+  kvCacheBlocks?: number;
   kvCacheDtype: "f16" | "f32";
   prefixCaching: boolean;
   schedulingPolicy: "fcfs" | "priority";
@@ -36,6 +37,7 @@ export function addEngineFlags(cmd: Command): Command {
     .option("--max-batched-tokens <n>", "token budget of one engine step (prefill chunk size)", num("--max-batched-tokens", { int: true, min: 1 }), 512)
     .option("--block-size <n>", "tokens per KV cache block", num("--block-size", { int: true, min: 1, max: 1024 }), 16)
     .option("--kv-cache-memory <size>", "KV cache budget, e.g. 2GiB, 512MiB (default: enough for every sequence at full context, at most 2 GiB)", byteSize)
+    .option("--kv-cache-blocks <n>", "KV cache size as a block count (instead of --kv-cache-memory)", num("--kv-cache-blocks", { int: true, min: 1 }))
     .option("--kv-cache-dtype <type>", "KV cache element type: f16 or f32", oneOf("--kv-cache-dtype", ["f16", "f32"] as const), "f16")
     .option("--no-prefix-caching", "do not reuse KV blocks of identical prompt prefixes")
     .option("--scheduling-policy <policy>", "fcfs or priority (lower priority value runs sooner)", oneOf("--scheduling-policy", ["fcfs", "priority"] as const), "fcfs")
@@ -43,11 +45,15 @@ export function addEngineFlags(cmd: Command): Command {
 }
 
 export function engineConfigFromFlags(f: EngineFlags): Partial<EngineConfig> {
+  if (f.kvCacheMemory !== undefined && f.kvCacheBlocks !== undefined) {
+    throw new Error("give at most one of --kv-cache-memory and --kv-cache-blocks");
+  }
   return {
     maxNumSeqs: f.maxNumSeqs,
     maxNumBatchedTokens: f.maxBatchedTokens,
     blockSize: f.blockSize,
     ...(f.kvCacheMemory !== undefined ? { kvCacheMemoryBytes: f.kvCacheMemory } : {}),
+    ...(f.kvCacheBlocks !== undefined ? { numKvBlocks: f.kvCacheBlocks } : {}),
     kvDtype: f.kvCacheDtype,
     enablePrefixCaching: f.prefixCaching,
     policy: f.schedulingPolicy,

@@ -124,6 +124,8 @@ export class Engine {
   readonly config: EngineConfig;
   readonly scheduler: Scheduler;
   readonly kv: KvCacheManager;
+  /** Longest sequence (prompt + output) a request may reach: the context length, or less when the KV pool is smaller. */
+  readonly maxModelLen: number;
   private readonly cache: KvCacheStorage;
   private readonly live = new Map<string, LiveRequest>();
   private loop: Promise<void> | null = null;
@@ -149,8 +151,10 @@ export class Engine {
     }
     if (numBlocks < 1) throw new RangeError("the KV cache budget holds no block: raise --kv-cache-memory");
     this.kv = new KvCacheManager({ numBlocks, blockSize: this.config.blockSize, enablePrefixCaching: this.config.enablePrefixCaching, recordEvents: this.config.recordKvEvents ?? false });
+    // A sequence can never outgrow the whole pool, or preempting it could not make room.
+    this.maxModelLen = Math.min(c.contextLength, numBlocks * this.config.blockSize);
     this.scheduler = new Scheduler(
-      { maxNumSeqs: this.config.maxNumSeqs, maxNumBatchedTokens: this.config.maxNumBatchedTokens, maxModelLen: c.contextLength, policy: this.config.policy },
+      { maxNumSeqs: this.config.maxNumSeqs, maxNumBatchedTokens: this.config.maxNumBatchedTokens, maxModelLen: this.maxModelLen, policy: this.config.policy },
       this.kv,
     );
     this.cache = model.transformer.backend.allocKvCache({ ...layout, numBlocks });
@@ -189,7 +193,7 @@ export class Engine {
     }
     const params = validateSamplingParams({ ...req.sampling, seed: req.sampling?.seed ?? randomSeed() }, mc.vocabSize);
     const sampler = new SequenceSampler(params, mc.vocabSize, req.promptTokenIds);
-    const maxTokens = Math.min(req.maxTokens ?? mc.contextLength, mc.contextLength - req.promptTokenIds.length);
+    const maxTokens = Math.min(req.maxTokens ?? this.maxModelLen, this.maxModelLen - req.promptTokenIds.length);
     const eos = new Set<number>();
     if (!req.ignoreEos) for (let t = 0; t < mc.vocabSize; t++) if (tokenizer.isEog(t)) eos.add(t);
     const sched = this.scheduler.add({
