@@ -10,7 +10,14 @@ import type { FinishReason, SchedRequest } from "./scheduler/request.js";
 import type { SchedulingPolicyName } from "./scheduler/policy.js";
 import type { StepPlan } from "./scheduler/step-plan.js";
 import { randomSeed } from "./sampler/seed.js";
-import { SequenceSampler, validateSamplingParams, type SampleResult, type SamplingParams } from "./sampler/index.js";
+import {
+  computeLogprobs,
+  type LogprobsResult,
+  SequenceSampler,
+  validateSamplingParams,
+  type SampleResult,
+  type SamplingParams,
+} from "./sampler/index.js";
 import { IncrementalDetokenizer } from "./tokenizer/index.js";
 import { StopStringMatcher } from "./stop-strings.js";
 import { AsyncQueue } from "../util/async-queue.js";
@@ -59,6 +66,12 @@ export interface EngineRequest {
   readonly cacheSalt?: string;
   /** Leave control tokens out of the text (default true). */
   readonly skipSpecialTokens?: boolean;
+  /**
+   * Also score the prompt: logprob of every prompt token given the ones before it, with this many
+   * alternatives (OpenAI `echo` + `logprobs`). Such a prompt is computed in full, never served
+   * from the prefix cache.
+   */
+  readonly promptLogprobs?: number;
 }
 
 /** What a request produced since its last delta. */
@@ -68,6 +81,8 @@ export interface OutputDelta {
   readonly text: string;
   /** One entry per token in `tokenIds`, when logprobs were asked for. */
   readonly logprobs?: readonly SampleResult[];
+  /** On the first delta, when asked for: one entry per prompt token (null for the first). */
+  readonly promptLogprobs?: ReadonlyArray<LogprobsResult | null>;
   /** Set on the last delta. */
   readonly finishReason?: FinishReason;
   readonly numPromptTokens: number;
@@ -112,6 +127,10 @@ interface LiveRequest {
   readonly wantLogprobs: boolean;
   readonly numPromptTokens: number;
   numOutputTokens: number;
+  /** Top-N for prompt logprobs, or undefined. */
+  readonly promptLogprobsN: number | undefined;
+  /** Prompt logprobs computed so far (index = prompt position); sent with the first delta. */
+  promptLogprobs: Array<LogprobsResult | null> | null;
 }
 
 /**
@@ -206,6 +225,7 @@ export class Engine {
       cacheSalt: req.cacheSalt,
       eosTokenIds: eos,
       stopTokenIds: new Set(req.stopTokenIds ?? []),
+      skipPrefixCache: req.promptLogprobs !== undefined,
     });
     const queue = new AsyncQueue<OutputDelta>(() => this.abort(id));
     this.live.set(id, {
@@ -218,6 +238,8 @@ export class Engine {
       wantLogprobs: params.logprobs !== undefined,
       numPromptTokens: req.promptTokenIds.length,
       numOutputTokens: 0,
+      promptLogprobsN: req.promptLogprobs,
+      promptLogprobs: req.promptLogprobs !== undefined ? [null] : null,
     });
     this.numPromptTokensTotal += req.promptTokenIds.length;
     this.kick();
@@ -288,18 +310,18 @@ export class Engine {
       }
       return plan;
     }
-    const logits = this.execute(plan);
+    const { logits, rows } = this.execute(plan);
     const vocab = this.model.config.vocabSize;
     const sampled = new Map<string, number>();
     const samples = new Map<string, SampleResult>();
-    let row = 0;
     for (const s of plan.scheduled) {
-      if (!s.sample) continue;
       const live = this.live.get(s.requestId)!;
-      const rowLogits = logits.subarray(row * vocab, (row + 1) * vocab);
-      row++;
+      const { firstRow, numRows } = rows.get(s.requestId)!;
+      if (live.promptLogprobs) this.scorePrompt(live, s.numComputedTokens, s.numScheduledTokens, logits, firstRow);
+      if (!s.sample) continue;
+      const lastRow = firstRow + numRows - 1;
       try {
-        const r = live.sampler.sample(rowLogits);
+        const r = live.sampler.sample(logits.subarray(lastRow * vocab, (lastRow + 1) * vocab));
         sampled.set(s.requestId, r.tokenId);
         samples.set(s.requestId, r);
       } catch (e) {
@@ -325,7 +347,12 @@ export class Engine {
         text += live.stop.push(live.detok.flush()).text + live.stop.flush();
       }
       const sample = samples.get(out.requestId)!;
-      const delta = { tokenIds: [out.newTokenId], text, ...(live.wantLogprobs ? { logprobs: [sample] } : {}) };
+      const delta = {
+        tokenIds: [out.newTokenId],
+        text,
+        ...(live.wantLogprobs ? { logprobs: [sample] } : {}),
+        ...(live.promptLogprobs && live.numOutputTokens === 1 ? { promptLogprobs: live.promptLogprobs } : {}),
+      };
       if (finishReason) this.end(live, { ...delta, finishReason });
       else live.queue.push(this.delta(live, delta));
     }
@@ -333,26 +360,47 @@ export class Engine {
     return plan;
   }
 
-  private execute(plan: StepPlan): Float32Array {
+  /** Runs the plan's forward pass; `rows` says where each request's logits rows are. */
+  private execute(plan: StepPlan): { logits: Float32Array; rows: Map<string, { firstRow: number; numRows: number }> } {
     const tokens = new Int32Array(plan.numBatchedTokens);
     const sequences: BatchSequence[] = [];
+    const rows = new Map<string, { firstRow: number; numRows: number }>();
     let at = 0;
+    let row = 0;
     for (const s of plan.scheduled) {
       const req = this.scheduler.get(s.requestId)!;
+      const live = this.live.get(s.requestId)!;
       for (let i = 0; i < s.numScheduledTokens; i++) tokens[at + i] = req.tokenIds[s.numComputedTokens + i]!;
+      // Prompt scoring needs logits at every prompt position of the chunk; sampling at the last.
+      const numLogits = live.promptLogprobs && s.numComputedTokens < live.numPromptTokens ? s.numScheduledTokens : s.sample ? 1 : 0;
       sequences.push({
         tokenStart: at,
         numTokens: s.numScheduledTokens,
         numCachedTokens: s.numComputedTokens,
         blockTable: this.kv.blockTable(s.requestId),
-        numLogits: s.sample ? 1 : 0,
+        numLogits,
       });
+      rows.set(s.requestId, { firstRow: row, numRows: numLogits });
       at += s.numScheduledTokens;
+      row += numLogits;
     }
-    return this.model.transformer.forward({ tokens, sequences }, this.cache);
+    return { logits: this.model.transformer.forward({ tokens, sequences }, this.cache), rows };
   }
 
-  private delta(live: LiveRequest, d: Pick<OutputDelta, "tokenIds" | "text" | "logprobs" | "finishReason" | "error">): OutputDelta {
+  /** Records logprobs of prompt tokens predicted by this chunk's logits (once, even after a preemption). */
+  private scorePrompt(live: LiveRequest, numComputed: number, numScheduled: number, logits: Float32Array, firstRow: number): void {
+    const vocab = this.model.config.vocabSize;
+    const tokens = live.sched.tokenIds;
+    const scores = live.promptLogprobs!;
+    for (let t = 0; t < numScheduled; t++) {
+      const next = numComputed + t + 1; // the prompt position these logits predict
+      if (next >= live.numPromptTokens || next < scores.length) continue;
+      const row = firstRow + t;
+      scores.push(computeLogprobs(logits.subarray(row * vocab, (row + 1) * vocab), tokens[next]!, live.promptLogprobsN ?? 0));
+    }
+  }
+
+  private delta(live: LiveRequest, d: Pick<OutputDelta, "tokenIds" | "text" | "logprobs" | "promptLogprobs" | "finishReason" | "error">): OutputDelta {
     return {
       requestId: live.id,
       ...d,
@@ -362,7 +410,7 @@ export class Engine {
     };
   }
 
-  private end(live: LiveRequest, d: Pick<OutputDelta, "tokenIds" | "text" | "logprobs" | "finishReason" | "error">): void {
+  private end(live: LiveRequest, d: Pick<OutputDelta, "tokenIds" | "text" | "logprobs" | "promptLogprobs" | "finishReason" | "error">): void {
     live.queue.push(this.delta(live, d));
     live.queue.end();
     this.live.delete(live.id);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RefBackend } from "../../src/engine/backend/ref/ref-backend.js";
 import { Engine, type OutputDelta } from "../../src/engine/engine.js";
 import { loadModel } from "../../src/engine/model/model.js";
+import { computeLogprobs } from "../../src/engine/sampler/index.js";
 import { StopStringMatcher } from "../../src/engine/stop-strings.js";
 import { STORIES_260K } from "../helpers/paths.js";
 
@@ -73,6 +74,32 @@ describe("Engine", () => {
       }
     }
     expect(deltas.flatMap((d) => d.logprobs ?? [])).toHaveLength(5);
+  });
+
+  it("scores the prompt (echo + logprobs): same values with chunked prefill and when the prefix is cached", async () => {
+    const text = "Once upon a time, there was a little girl named Lily. She loved to play";
+    const ids = model.tokenizer.encode(text, { addSpecial: true });
+    // Reference: one forward pass with logits at every position.
+    const { transformer, config } = model;
+    const cache = transformer.backend.allocKvCache({ numLayers: config.numLayers, numBlocks: 4, blockSize: 16, numKvHeads: config.numKvHeads, headDim: config.headDim, dtype: "f16" });
+    const all = transformer.forward({ tokens: Int32Array.from(ids), sequences: [{ tokenStart: 0, numTokens: ids.length, numCachedTokens: 0, blockTable: Int32Array.of(0, 1, 2, 3), numLogits: ids.length }] }, cache);
+    const expected = ids.slice(1).map((next, i) => computeLogprobs(all.subarray(i * config.vocabSize, (i + 1) * config.vocabSize), next, 2));
+    for (const maxNumBatchedTokens of [512, 3]) {
+      const engine = new Engine(model, { maxNumBatchedTokens, blockSize: 4 });
+      // Warm the prefix cache with the same prompt: scoring must not reuse it.
+      await collect(engine.addRequest({ promptTokenIds: ids, sampling: { temperature: 0 }, maxTokens: 2 }));
+      const deltas = await collect(engine.addRequest({ promptTokenIds: ids, sampling: { temperature: 0 }, maxTokens: 2, promptLogprobs: 2 }));
+      const scores = deltas[0]!.promptLogprobs!;
+      expect(scores).toHaveLength(ids.length);
+      expect(scores[0]).toBeNull();
+      scores.slice(1).forEach((s, i) => {
+        expect(s!.logprob).toBeCloseTo(expected[i]!.logprob, 4);
+        expect(s!.rank).toBe(expected[i]!.rank);
+        expect(s!.topLogprobs.map((t) => t.tokenId)).toEqual(expected[i]!.topLogprobs.map((t) => t.tokenId));
+      });
+      expect(deltas.slice(1).every((d) => d.promptLogprobs === undefined)).toBe(true);
+      expect(deltas[deltas.length - 1]!.numCachedTokens).toBe(0);
+    }
   });
 
   it("rejects bad requests before queueing anything", () => {

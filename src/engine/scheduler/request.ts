@@ -26,6 +26,8 @@ export interface RequestSpec {
   readonly eosTokenIds?: ReadonlySet<number>;
   /** Extra token ids that end generation. */
   readonly stopTokenIds?: ReadonlySet<number>;
+  /** Never reuse cached blocks for this prompt (its logits are needed at every position). */
+  readonly skipPrefixCache?: boolean;
   /** EOS and stop tokens among the first this-many generated tokens do not end generation. */
   readonly minTokens?: number;
 }

@@ -1,4 +1,4 @@
-import type { KvCacheManager } from "../kv/kv-cache-manager.js";
+import type { CachedPrefix, KvCacheManager } from "../kv/kv-cache-manager.js";
 import { policyByName, type SchedulingPolicy, type SchedulingPolicyName } from "./policy.js";
 import { type FinishReason, type RequestSpec, SchedRequest } from "./request.js";
 import type { RequestOutput, ScheduledRequest, StepPlan } from "./step-plan.js";
@@ -196,7 +196,8 @@ export class Scheduler {
     return null;
   }
 
-  private lookupPrefix(req: SchedRequest) {
+  private lookupPrefix(req: SchedRequest): CachedPrefix {
+    if (req.spec.skipPrefixCache) return { blockIds: [], numCachedTokens: 0, blockHashes: [], salt: req.spec.cacheSalt || undefined };
     // Reuse the hashes of the last lookup while the token list is unchanged.
     if (req.blockHashes?.numTokens === req.numTokens) {
       return this.kv.findCachedPrefixOfHashes(req.blockHashes.hashes, req.numTokens, req.spec.cacheSalt);
