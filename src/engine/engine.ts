@@ -91,6 +91,10 @@ export interface OutputDelta {
   readonly numOutputTokens: number;
   /** An engine fault that ended the request (finishReason "abort"). */
   readonly error?: string;
+  /** On the last delta: ms from arrival to the first step that computed the request (vLLM's queue time); null if never scheduled. */
+  readonly queueTimeMs?: number | null;
+  /** On the last delta: how many times the request was preempted. */
+  readonly numPreemptions?: number;
 }
 
 export interface RequestHandle extends AsyncIterable<OutputDelta> {
@@ -131,6 +135,8 @@ interface LiveRequest {
   readonly promptLogprobsN: number | undefined;
   /** Prompt logprobs computed so far (index = prompt position); sent with the first delta. */
   promptLogprobs: Array<LogprobsResult | null> | null;
+  readonly arrivalMs: number;
+  firstScheduledMs: number | null;
 }
 
 /**
@@ -239,6 +245,8 @@ export class Engine {
       numPromptTokens: req.promptTokenIds.length,
       numOutputTokens: 0,
       promptLogprobsN: req.promptLogprobs,
+      arrivalMs: sched.arrivalTime,
+      firstScheduledMs: null,
       promptLogprobs: req.promptLogprobs !== undefined ? [null] : null,
     });
     this.numPromptTokensTotal += req.promptTokenIds.length;
@@ -316,6 +324,7 @@ export class Engine {
     const samples = new Map<string, SampleResult>();
     for (const s of plan.scheduled) {
       const live = this.live.get(s.requestId)!;
+      live.firstScheduledMs ??= start;
       const { firstRow, numRows } = rows.get(s.requestId)!;
       if (live.promptLogprobs) this.scorePrompt(live, s.numComputedTokens, s.numScheduledTokens, logits, firstRow);
       if (!s.sample) continue;
@@ -411,7 +420,11 @@ export class Engine {
   }
 
   private end(live: LiveRequest, d: Pick<OutputDelta, "tokenIds" | "text" | "logprobs" | "promptLogprobs" | "finishReason" | "error">): void {
-    live.queue.push(this.delta(live, d));
+    live.queue.push({
+      ...this.delta(live, d),
+      queueTimeMs: live.firstScheduledMs === null ? null : live.firstScheduledMs - live.arrivalMs,
+      numPreemptions: live.sched.numPreemptions,
+    });
     live.queue.end();
     this.live.delete(live.id);
   }

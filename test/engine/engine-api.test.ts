@@ -23,7 +23,8 @@ describe("Engine", () => {
     expect(ids).toHaveLength(20);
     expect(deltas.map((d) => d.text).join("")).toBe(model.tokenizer.decode(ids, { skipSpecial: true }));
     const last = deltas[deltas.length - 1]!;
-    expect(last).toMatchObject({ finishReason: "length", numPromptTokens: prompt.length, numOutputTokens: 20 });
+    expect(last).toMatchObject({ finishReason: "length", numPromptTokens: prompt.length, numOutputTokens: 20, numPreemptions: 0 });
+    expect(last.queueTimeMs).toBeGreaterThanOrEqual(0);
     expect(deltas.slice(0, -1).every((d) => d.finishReason === undefined)).toBe(true);
   });
 
