@@ -4,10 +4,9 @@ import { RefBackend } from "../engine/backend/ref/ref-backend.js";
 import { Engine, type EngineRequest, type OutputDelta } from "../engine/engine.js";
 import { loadModel, type LoadedModel } from "../engine/model/model.js";
 import type { SamplingParams } from "../engine/sampler/index.js";
-import { addEngineFlags, engineConfigFromFlags, type EngineFlags } from "./engine-options.js";
+import { addEngineFlags, engineConfigFromFlags, type EngineFlags } from "./engine-flags.js";
 import { action, num } from "./errors.js";
 import { progressReporter } from "./progress.js";
-import { openStepLog } from "./step-log.js";
 
 interface GenerateFlags extends EngineFlags {
   model: string;
@@ -57,14 +56,12 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   const progress = progressReporter("loading model");
   const model = loadModel(flags.model, { backend: new RefBackend(), onProgress: (p) => progress(p.loadedBytes, p.totalBytes) });
   progress.done();
-  const stepLog = flags.logSteps !== undefined ? openStepLog(flags.logSteps) : null;
-  const engine = new Engine(model, { ...engineConfigFromFlags(flags), ...(stepLog ? { onStep: stepLog.onStep } : {}) });
+  const engine = new Engine(model, engineConfigFromFlags(flags));
   try {
     if (flags.promptsFile !== undefined) await runBatch(engine, model, jobs, flags);
     else await runOne(engine, model, flags.prompt!, flags);
   } finally {
     await engine.shutdown();
-    await stepLog?.close();
   }
 }
 

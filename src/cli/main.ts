@@ -6,4 +6,5 @@ const program = new Command();
 program.name("flotilla").description("LLM inference serving: engine, router, simulator and benchmark").version("0.1.0");
 registerGenerate(program);
 registerTokenize(program);
+(await import("./serve.js")).registerServe(program);
 await program.parseAsync(process.argv);

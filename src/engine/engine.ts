@@ -47,6 +47,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   policy: "fcfs",
 };
 
+const NO_TOKENS: ReadonlySet<number> = new Set();
+
 /** Default KV budget when none is given: every sequence at full context, capped at 2 GiB. */
 const DEFAULT_KV_CAP_BYTES = 2 * 2 ** 30;
 
@@ -158,6 +160,8 @@ export class Engine {
   private readonly t0 = performance.now();
   private closed = false;
   private numPromptTokensTotal = 0;
+  /** End-of-generation tokens of the vocabulary (EOS, EOT, ...), found once. */
+  private readonly eogTokenIds: ReadonlySet<number>;
   private numGenerationTokensTotal = 0;
 
   constructor(
@@ -166,6 +170,9 @@ export class Engine {
   ) {
     this.config = { ...DEFAULT_ENGINE_CONFIG, ...config };
     const c = model.config;
+    const eog = new Set<number>();
+    for (let t = 0; t < c.vocabSize; t++) if (model.tokenizer.isEog(t)) eog.add(t);
+    this.eogTokenIds = eog;
     const layout = { numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim, blockSize: this.config.blockSize, dtype: this.config.kvDtype };
     let numBlocks = this.config.numKvBlocks;
     if (numBlocks === undefined) {
@@ -219,8 +226,6 @@ export class Engine {
     const params = validateSamplingParams({ ...req.sampling, seed: req.sampling?.seed ?? randomSeed() }, mc.vocabSize);
     const sampler = new SequenceSampler(params, mc.vocabSize, req.promptTokenIds);
     const maxTokens = Math.min(req.maxTokens ?? this.maxModelLen, this.maxModelLen - req.promptTokenIds.length);
-    const eos = new Set<number>();
-    if (!req.ignoreEos) for (let t = 0; t < mc.vocabSize; t++) if (tokenizer.isEog(t)) eos.add(t);
     const sched = this.scheduler.add({
       id,
       promptTokenIds: req.promptTokenIds,
@@ -229,7 +234,7 @@ export class Engine {
       priority: req.priority,
       arrivalTime: this.now(),
       cacheSalt: req.cacheSalt,
-      eosTokenIds: eos,
+      eosTokenIds: req.ignoreEos ? NO_TOKENS : this.eogTokenIds,
       stopTokenIds: new Set(req.stopTokenIds ?? []),
       skipPrefixCache: req.promptLogprobs !== undefined,
     });
