@@ -7,4 +7,5 @@ program.name("flotilla").description("LLM inference serving: engine, router, sim
 registerGenerate(program);
 registerTokenize(program);
 (await import("./serve.js")).registerServe(program);
+(await import("./bench.js")).registerBench(program);
 await program.parseAsync(process.argv);
