@@ -8,4 +8,5 @@ registerGenerate(program);
 registerTokenize(program);
 (await import("./serve.js")).registerServe(program);
 (await import("./bench.js")).registerBench(program);
+(await import("./sim.js")).registerSim(program);
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { Scheduler } from "./scheduler/scheduler.js";
 import type { FinishReason, SchedRequest } from "./scheduler/request.js";
 import type { SchedulingPolicyName } from "./scheduler/policy.js";
 import type { StepPlan } from "./scheduler/step-plan.js";
+import { stepLogOf, type StepLog } from "./scheduler/step-log.js";
 import { randomSeed } from "./sampler/seed.js";
 import {
   computeLogprobs,
@@ -104,23 +105,7 @@ export interface RequestHandle extends AsyncIterable<OutputDelta> {
   abort(): void;
 }
 
-export interface StepLog {
-  readonly step: number;
-  /** ms since the engine started */
-  readonly time_ms: number;
-  readonly duration_ms: number;
-  readonly scheduled: Record<string, number>;
-  readonly batch_size: number;
-  readonly num_batched_tokens: number;
-  readonly num_prefill_tokens: number;
-  readonly num_decode_tokens: number;
-  readonly preempted: readonly string[];
-  readonly blocks_used: number;
-  readonly blocks_cached: number;
-  readonly blocks_free: number;
-  readonly num_running: number;
-  readonly num_waiting: number;
-}
+export type { StepLog } from "./scheduler/step-log.js";
 
 interface LiveRequest {
   readonly id: string;
@@ -435,34 +420,7 @@ export class Engine {
   }
 
   private stepLog(plan: StepPlan, start: number): StepLog {
-    const scheduled: Record<string, number> = {};
-    let prefill = 0;
-    let decode = 0;
-    for (const s of plan.scheduled) {
-      scheduled[s.requestId] = s.numScheduledTokens;
-      if (s.sample && s.numScheduledTokens === 1 && s.numComputedTokens > 0) decode++;
-      else prefill += s.numScheduledTokens;
-    }
-    const end = this.now();
-    return {
-      step: plan.stepId,
-      time_ms: round(start),
-      duration_ms: round(end - start),
-      scheduled,
-      batch_size: plan.scheduled.length,
-      num_batched_tokens: plan.numBatchedTokens,
-      num_prefill_tokens: prefill,
-      num_decode_tokens: decode,
-      preempted: plan.preempted,
-      blocks_used: this.kv.numUsedBlocks,
-      blocks_cached: this.kv.numCachedBlocks,
-      blocks_free: this.kv.numFreeBlocks - this.kv.numCachedBlocks,
-      num_running: this.scheduler.stats.numRunning,
-      num_waiting: this.scheduler.stats.numWaiting,
-    };
+    return stepLogOf(plan, this.kv, this.scheduler.stats, start, this.now());
   }
-}
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

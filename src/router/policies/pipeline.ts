@@ -1,0 +1,38 @@
+import type { EndpointState, Filter, Picker, RoutingPolicy, RoutingRequest, WeightedScorer } from "./types.js";
+
+/** Something that learns where requests went (a prefix index). */
+export interface RoutingObserver {
+  routed(request: RoutingRequest, endpointIndex: number): void;
+}
+
+/**
+ * filters -> weighted scorers -> picker. A filter that would leave no endpoint is skipped (a
+ * request is never refused for being unroutable while endpoints exist). Observers hear every
+ * decision after it is made.
+ */
+export class PipelinePolicy implements RoutingPolicy {
+  constructor(
+    readonly name: string,
+    private readonly filters: readonly Filter[],
+    private readonly scorers: readonly WeightedScorer[],
+    private readonly picker: Picker,
+    private readonly observers: readonly RoutingObserver[] = [],
+  ) {}
+
+  route(request: RoutingRequest, endpoints: readonly EndpointState[]): number {
+    if (endpoints.length === 0) throw new Error("no endpoint to route to");
+    let candidates: readonly EndpointState[] = endpoints;
+    for (const f of this.filters) {
+      const kept = f.filter(request, candidates);
+      if (kept.length > 0) candidates = kept;
+    }
+    const total = new Array<number>(candidates.length).fill(0);
+    for (const { scorer, weight } of this.scorers) {
+      const scores = scorer.score(request, candidates);
+      for (let i = 0; i < candidates.length; i++) total[i]! += weight * scores[i]!;
+    }
+    const chosen = this.picker.pick(candidates, total).index;
+    for (const o of this.observers) o.routed(request, chosen);
+    return chosen;
+  }
+}

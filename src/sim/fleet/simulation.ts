@@ -1,0 +1,331 @@
+import type { PrefixCacheStats } from "../../engine/kv/kv-cache-manager.js";
+import type { SchedRequest } from "../../engine/scheduler/request.js";
+import type { StepPlan } from "../../engine/scheduler/step-plan.js";
+import { LoadTracker } from "../../router/policies/load-tracker.js";
+import type { EndpointState, RoutingPolicy } from "../../router/policies/types.js";
+import { EventQueue, runEventLoop } from "../event-queue.js";
+import { SimReplica, type SimReplicaConfig } from "../replica.js";
+import type { WorkloadItem } from "../workload.js";
+import type { RequestRecord } from "./records.js";
+import { BinnedSeries } from "./timeline.js";
+
+export interface FleetConfig {
+  /** One config per replica (replicas may differ). */
+  readonly replicas: readonly SimReplicaConfig[];
+  readonly router: RoutingPolicy;
+  /** At most this many requests in flight; later ones wait for one to finish (a client-side cap). */
+  readonly maxConcurrency?: number;
+  /**
+   * Time from a client's send to the request's arrival at a replica (network, HTTP, parsing), ms;
+   * default 0. Latencies count from the send, as a benchmark measures them.
+   */
+  readonly requestLatencyMs?: number;
+  /** Called after every step's commit, with the replica (its scheduler and KV state are the step's outcome). */
+  readonly onStepEnd?: (replicaIndex: number, replica: SimReplica, plan: StepPlan, startMs: number, endMs: number) => void;
+  /** Called now and then with the simulated time and requests finished so far. */
+  readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
+}
+
+/** Per-replica channels of the timeline. */
+export const REPLICA_CHANNELS = { busyMs: 0, kvUsage: 1, numWaiting: 2, numRunning: 3 } as const;
+/** Fleet channels of the timeline. */
+export const FLEET_CHANNELS = { outputTokens: 0, arrivals: 1, finished: 2 } as const;
+
+export interface ReplicaSummary {
+  readonly numSteps: number;
+  readonly busyMs: number;
+  readonly numPreemptions: number;
+  readonly numKvBlocks: number;
+  readonly prefixCache: PrefixCacheStats;
+}
+
+export interface FleetResult {
+  /** By request index. */
+  readonly requests: readonly RequestRecord[];
+  readonly replicas: readonly ReplicaSummary[];
+  /** First send to last event (ms). */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly numEvents: number;
+  /** Per replica: time-integrals per bin (busy ms, KV usage x ms, waiting x ms, running x ms). */
+  readonly replicaTimeline: { readonly binWidthMs: number; readonly channels: readonly Float64Array[] }[];
+  /** Fleet counts per bin (output tokens, arrivals, finished). */
+  readonly fleetTimeline: { readonly binWidthMs: number; readonly channels: readonly Float64Array[] };
+}
+
+type FleetEvent =
+  /** `fromWorkload`: the next workload arrival is pulled when this one is handled (not for follow-up turns or released requests). */
+  | { readonly kind: "arrival"; readonly timeMs: number; readonly rank: 0; readonly item: WorkloadItem; readonly fromWorkload: boolean; readonly scheduledMs: number }
+  /** A sent request reaches the router and a replica (`requestLatencyMs` after it was sent). */
+  | { readonly kind: "deliver"; readonly timeMs: number; readonly rank: 0; readonly item: WorkloadItem; readonly scheduledMs: number; readonly sentMs: number }
+  | { readonly kind: "step-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly plan: StepPlan; readonly startMs: number }
+  | { readonly kind: "step-start"; readonly timeMs: number; readonly rank: 2; readonly replica: number };
+
+const NO_EVENTS: readonly FleetEvent[] = [];
+
+/**
+ * A fleet of simulated replicas behind a router, driven by a discrete-event loop over three events:
+ * a request arrives (it is routed and queued at once), a replica starts a step (the real
+ * scheduler plans it; the step-time model says when it ends), a step ends (the real scheduler
+ * commits it; tokens are recorded). At equal times arrivals come first, then step ends, then step
+ * starts, so a replica plans with everything that arrived by then, as the engine does between
+ * steps. Everything is deterministic: the same workload and configuration give the same result.
+ */
+export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadItem>): FleetResult {
+  if (config.replicas.length === 0) throw new Error("a fleet needs at least one replica");
+  const replicas = config.replicas.map((c) => new SimReplica(c));
+  const busy = replicas.map(() => false);
+  const wakePending = replicas.map(() => false);
+  const numSteps = replicas.map(() => 0);
+  const busyMs = replicas.map(() => 0);
+  const numPreemptions = replicas.map(() => 0);
+  const tracker = new LoadTracker(replicas.length);
+  const records: RequestRecord[] = [];
+  /** In-flight requests: the record and the scheduler's own request (for its prefix-cache hit count). */
+  const byId = new Map<string, { readonly record: RequestRecord; readonly sched: SchedRequest }>();
+  const replicaSeries = replicas.map(() => new BinnedSeries(4));
+  const fleetSeries = new BinnedSeries(3);
+  const queue = new EventQueue<FleetEvent>();
+
+  // Arrivals are pulled one at a time ("at" items are in time order); later conversation turns wait
+  // in `followUps` until their previous turn finishes, and --max-concurrency overflow in `held`.
+  const items = workload[Symbol.iterator]();
+  const followUps = new Map<number, WorkloadItem[]>();
+  const sessionOf = new Map<string, number>();
+  const held: Array<{ readonly item: WorkloadItem; readonly scheduledMs: number }> = [];
+  let numInFlight = 0;
+  let numFinished = 0;
+  let startMs = Infinity;
+  /** Time of the latest thing that happened (an event, or a step run ahead of the queue). */
+  let lastMs = 0;
+  let numEvents = 0;
+
+  const pullNextArrival = (): FleetEvent[] => {
+    for (let next = items.next(); !next.done; next = items.next()) {
+      const item = next.value;
+      if (item.arrival.kind === "at") return [{ kind: "arrival", timeMs: item.arrival.timeMs, rank: 0, item, fromWorkload: true, scheduledMs: item.arrival.timeMs }];
+      const session = item.session?.sessionId;
+      if (session === undefined) throw new Error(`workload item ${item.index} follows a previous turn but has no session`);
+      followUps.set(session, [...(followUps.get(session) ?? []), item]);
+    }
+    return [];
+  };
+
+  /** A request is done (finished or refused): its session's next turn and a held request may go. */
+  const release = (record: RequestRecord, nowMs: number, out: FleetEvent[]): void => {
+    record.finishMs = nowMs;
+    numInFlight--;
+    numFinished++;
+    fleetSeries.addAt(nowMs, FLEET_CHANNELS.finished, 1);
+    const session = sessionOf.get(record.id);
+    if (session !== undefined) {
+      sessionOf.delete(record.id);
+      const next = followUps.get(session)?.shift();
+      if (next !== undefined && next.arrival.kind === "after-previous-turn") {
+        const t = nowMs + next.arrival.thinkTimeMs;
+        out.push({ kind: "arrival", timeMs: t, rank: 0, item: next, fromWorkload: false, scheduledMs: t });
+      }
+    }
+    const waiting = held.shift();
+    if (waiting !== undefined) out.push({ kind: "arrival", timeMs: nowMs, rank: 0, item: waiting.item, fromWorkload: false, scheduledMs: waiting.scheduledMs });
+  };
+
+  const onArrival = (item: WorkloadItem, fromWorkload: boolean, scheduledMs: number, nowMs: number): FleetEvent[] => {
+    const out: FleetEvent[] = fromWorkload ? pullNextArrival() : [];
+    if (config.maxConcurrency !== undefined && numInFlight >= config.maxConcurrency) {
+      held.push({ item, scheduledMs });
+      return out;
+    }
+    startMs = Math.min(startMs, nowMs);
+    numInFlight++;
+    fleetSeries.addAt(nowMs, FLEET_CHANNELS.arrivals, 1);
+    const latencyMs = config.requestLatencyMs ?? 0;
+    if (latencyMs > 0) {
+      out.push({ kind: "deliver", timeMs: nowMs + latencyMs, rank: 0, item, scheduledMs, sentMs: nowMs });
+      return out;
+    }
+    return [...out, ...onDeliver(item, scheduledMs, nowMs, nowMs)];
+  };
+
+  /** The request reaches the fleet: routed, recorded, queued at a replica (or refused, as the engine refuses it). */
+  const onDeliver = (item: WorkloadItem, scheduledMs: number, sentMs: number, nowMs: number): FleetEvent[] => {
+    const out: FleetEvent[] = [];
+    const id = `req-${item.index}`;
+    if (item.session !== undefined) sessionOf.set(id, item.session.sessionId);
+    const routing = { id, promptTokenIds: item.promptTokenIds, maxOutputTokens: item.outputTokens };
+    const states: EndpointState[] = tracker.states().map((s, i) => ({
+      ...s,
+      kvUsage: replicas[i]!.kv.usage,
+      numWaiting: replicas[i]!.scheduler.stats.numWaiting,
+    }));
+    const r = config.router.route(routing, states);
+    const replica = replicas[r]!;
+    const maxModelLen = replica.config.scheduler.maxModelLen;
+    const record: RequestRecord = {
+      index: item.index,
+      id,
+      scheduledMs,
+      sentMs,
+      ...(item.session !== undefined ? { sessionId: item.session.sessionId, turn: item.session.turn } : {}),
+      ...(item.prefixGroup !== undefined ? { prefixGroup: item.prefixGroup } : {}),
+      numPromptTokens: item.promptTokenIds.length,
+      maxTokens: Math.max(1, Math.min(item.outputTokens, maxModelLen - item.promptTokenIds.length)),
+      replica: r,
+      numCachedPromptTokens: 0,
+      numOutputTokens: 0,
+      numPreemptions: 0,
+      itlMs: [],
+    };
+    records.push(record);
+    let sched: SchedRequest;
+    try {
+      sched = replica.add({ id, promptTokenIds: item.promptTokenIds, maxTokens: record.maxTokens, arrivalTime: nowMs });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      // The engine rejects such a request before queuing it; a client sees an error at once.
+      record.failure = e.message;
+      release(record, nowMs, out);
+      return out;
+    }
+    byId.set(id, { record, sched });
+    tracker.routed(id, r, record.numPromptTokens, record.maxTokens);
+    if (!busy[r] && !wakePending[r]) {
+      wakePending[r] = true;
+      out.push({ kind: "step-start", timeMs: nowMs, rank: 2, replica: r });
+    }
+    return out;
+  };
+
+  /** Plans a step on replica r at nowMs (the real scheduler) and records it; null when it has nothing to run. */
+  const beginStep = (r: number, nowMs: number): { plan: StepPlan; endMs: number } | null => {
+    const replica = replicas[r]!;
+    const step = replica.beginStep(nowMs);
+    if (step === null) {
+      busy[r] = false;
+      return null;
+    }
+    busy[r] = true;
+    const { plan, durationMs } = step;
+    const endMs = nowMs + durationMs;
+    const series = replicaSeries[r]!;
+    const stats = replica.scheduler.stats;
+    series.addInterval(nowMs, endMs, REPLICA_CHANNELS.busyMs, 1);
+    series.addInterval(nowMs, endMs, REPLICA_CHANNELS.kvUsage, replica.kv.usage);
+    series.addInterval(nowMs, endMs, REPLICA_CHANNELS.numWaiting, stats.numWaiting);
+    series.addInterval(nowMs, endMs, REPLICA_CHANNELS.numRunning, stats.numRunning);
+    for (const id of plan.preempted) {
+      const live = byId.get(id);
+      if (live !== undefined) live.record.numPreemptions++;
+      numPreemptions[r]!++;
+    }
+    return { plan, endMs };
+  };
+
+  const onStepStart = (r: number, nowMs: number): readonly FleetEvent[] => {
+    wakePending[r] = false;
+    const step = beginStep(r, nowMs);
+    return step === null ? NO_EVENTS : [{ kind: "step-end", timeMs: step.endMs, rank: 1, replica: r, plan: step.plan, startMs: nowMs }];
+  };
+
+  /** Commits a step on replica r at nowMs (the real scheduler) and records its tokens; finished requests release into `out`. */
+  const commitStep = (r: number, plan: StepPlan, stepStartMs: number, nowMs: number, out: FleetEvent[]): void => {
+    const replica = replicas[r]!;
+    lastMs = Math.max(lastMs, nowMs);
+    numSteps[r]!++;
+    busyMs[r]! += nowMs - stepStartMs;
+    let numTokens = 0;
+    for (const o of replica.endStep(plan)) {
+      if (o.newTokenId === undefined) continue;
+      const live = byId.get(o.requestId)!;
+      const rec = live.record;
+      numTokens++;
+      if (rec.firstTokenMs === undefined) {
+        rec.firstTokenMs = nowMs;
+        rec.numCachedPromptTokens = live.sched.numCachedPromptTokens;
+      } else rec.itlMs.push(nowMs - rec.lastTokenMs!);
+      rec.lastTokenMs = nowMs;
+      rec.numOutputTokens++;
+      tracker.token(o.requestId);
+      if (o.finishReason !== undefined) {
+        byId.delete(o.requestId);
+        tracker.finished(o.requestId);
+        release(rec, nowMs, out);
+      }
+    }
+    fleetSeries.addAt(nowMs, FLEET_CHANNELS.outputTokens, numTokens);
+    config.onStepEnd?.(r, replica, plan, stepStartMs, nowMs);
+  };
+
+  /**
+   * A step ends: commit it, then start the next one. While no other event is due before the next
+   * step would end, the replica runs ahead here, step after step, without going through the queue:
+   * nothing could happen in between, so the result is the same as one event per step, only faster.
+   * Otherwise the next step starts from a queued "step-start" at this time, after same-time arrivals.
+   */
+  const onStepEnd = (r: number, firstPlan: StepPlan, firstStartMs: number, firstEndMs: number): FleetEvent[] => {
+    const replica = replicas[r]!;
+    const out: FleetEvent[] = [];
+    let plan = firstPlan;
+    let startMs = firstStartMs;
+    let nowMs = firstEndMs;
+    for (;;) {
+      commitStep(r, plan, startMs, nowMs, out);
+      if (!replica.hasUnfinished) {
+        busy[r] = false;
+        return out;
+      }
+      let nextDueMs = queue.peekTimeMs() ?? Infinity;
+      for (const e of out) nextDueMs = Math.min(nextDueMs, e.timeMs);
+      if (nextDueMs <= nowMs) {
+        wakePending[r] = true; // stays busy: the next step starts after same-time events
+        out.push({ kind: "step-start", timeMs: nowMs, rank: 2, replica: r });
+        return out;
+      }
+      const next = beginStep(r, nowMs);
+      if (next === null) return out;
+      if (next.endMs >= nextDueMs) {
+        out.push({ kind: "step-end", timeMs: next.endMs, rank: 1, replica: r, plan: next.plan, startMs: nowMs });
+        return out;
+      }
+      plan = next.plan;
+      startMs = nowMs;
+      nowMs = next.endMs;
+    }
+  };
+
+  for (const e of pullNextArrival()) queue.push(e);
+  runEventLoop(queue, (event) => {
+    lastMs = Math.max(lastMs, event.timeMs);
+    if (++numEvents % 4096 === 0) config.onProgress?.(event.timeMs, numFinished);
+    switch (event.kind) {
+      case "arrival":
+        return onArrival(event.item, event.fromWorkload, event.scheduledMs, event.timeMs);
+      case "deliver":
+        return onDeliver(event.item, event.scheduledMs, event.sentMs, event.timeMs);
+      case "step-start":
+        return onStepStart(event.replica, event.timeMs);
+      case "step-end":
+        return onStepEnd(event.replica, event.plan, event.startMs, event.timeMs);
+    }
+  });
+  config.onProgress?.(lastMs, numFinished);
+  if (byId.size > 0) throw new Error(`${byId.size} requests never finished: the simulation stalled`);
+
+  records.sort((a, b) => a.index - b.index);
+  const endMs = lastMs;
+  return {
+    requests: records,
+    replicas: replicas.map((replica, i) => ({
+      numSteps: numSteps[i]!,
+      busyMs: busyMs[i]!,
+      numPreemptions: numPreemptions[i]!,
+      numKvBlocks: replica.kv.numBlocks,
+      prefixCache: replica.kv.prefixCacheStats,
+    })),
+    startMs: startMs === Infinity ? 0 : startMs,
+    endMs,
+    numEvents,
+    replicaTimeline: replicaSeries.map((s) => s.snapshot(endMs)),
+    fleetTimeline: fleetSeries.snapshot(endMs),
+  };
+}
