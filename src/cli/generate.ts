@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { RefBackend } from "../engine/backend/ref/ref-backend.js";
 import { Engine, type EngineRequest, type OutputDelta } from "../engine/engine.js";
 import { loadModel, type LoadedModel } from "../engine/model/model.js";
 import type { SamplingParams } from "../engine/sampler/index.js";
+import { addBackendFlags, backendFromFlags, type BackendFlags } from "./backend-flags.js";
 import { addEngineFlags, engineConfigFromFlags, type EngineFlags } from "./engine-flags.js";
 import { action, num } from "./errors.js";
 import { progressReporter } from "./progress.js";
 
-interface GenerateFlags extends EngineFlags {
+interface GenerateFlags extends EngineFlags, BackendFlags {
   model: string;
   prompt?: string;
   promptsFile?: string;
@@ -45,7 +45,7 @@ export function registerGenerate(program: Command): void {
     .option("--stop <text...>", "stop before this text (repeatable)")
     .option("--ignore-eos", "keep generating past end-of-generation tokens")
     .option("--stats", "print timing statistics as one JSON line on stderr");
-  addEngineFlags(cmd).action(action(async (flags: GenerateFlags) => runGenerate(flags)));
+  addBackendFlags(addEngineFlags(cmd)).action(action(async (flags: GenerateFlags) => runGenerate(flags)));
 }
 
 async function runGenerate(flags: GenerateFlags): Promise<void> {
@@ -54,8 +54,10 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   }
   const jobs = flags.promptsFile !== undefined ? readPromptsFile(flags.promptsFile) : [{ prompt: flags.prompt! } satisfies PromptLine];
   const progress = progressReporter("loading model");
-  const model = loadModel(flags.model, { backend: new RefBackend(), onProgress: (p) => progress(p.loadedBytes, p.totalBytes) });
+  const { backend, description } = backendFromFlags(flags);
+  const model = loadModel(flags.model, { backend, onProgress: (p) => progress(p.loadedBytes, p.totalBytes) });
   progress.done();
+  process.stderr.write(`flotilla: ${description}\n`);
   const engine = new Engine(model, engineConfigFromFlags(flags));
   try {
     if (flags.promptsFile !== undefined) await runBatch(engine, model, jobs, flags);

@@ -1,6 +1,6 @@
+import { addBackendFlags, backendFromFlags, type BackendFlags } from "./backend-flags.js";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { RefBackend } from "../engine/backend/ref/ref-backend.js";
 import { parseByteSize } from "../engine/kv/memory.js";
 import { loadModel } from "../engine/model/model.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../server/context.js";
@@ -11,7 +11,7 @@ import { action, num } from "./errors.js";
 import { modelSourceEnv, resolveModel } from "./model-source.js";
 import { progressReporter } from "./progress.js";
 
-interface ServeFlags extends EngineFlags {
+interface ServeFlags extends EngineFlags, BackendFlags {
   model?: string;
   host: string;
   port: number;
@@ -39,7 +39,7 @@ export function registerServe(program: Command): void {
     .option("--max-body-size <size>", "largest request body accepted (larger ones get 413)", sizeFlag, DEFAULT_MAX_BODY_BYTES)
     .option("--shutdown-grace <seconds>", "on SIGTERM, time given to in-flight requests before they are aborted", num("--shutdown-grace", { min: 0 }), DEFAULT_SHUTDOWN_GRACE_S)
     .option("--access-log", "log one line per HTTP request to stderr");
-  addEngineFlags(cmd);
+  addBackendFlags(addEngineFlags(cmd));
   cmd.action(action(async (flags: ServeFlags) => runServe(flags)));
 }
 
@@ -59,8 +59,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const source = await resolveModel(flags.model, modelSourceEnv(), log);
   const t0 = performance.now();
   const progress = progressReporter("loading model");
-  const model = loadModel(source.path, { backend: new RefBackend(), onProgress: (p) => progress(p.loadedBytes, p.totalBytes) });
+  const { backend, description } = backendFromFlags(flags);
+  const model = loadModel(source.path, { backend, onProgress: (p) => progress(p.loadedBytes, p.totalBytes) });
   progress.done();
+  log(description);
   const apiKey = flags.apiKey ?? (process.env.FLOTILLA_API_KEY || undefined);
   const serving = createServing(model, engineConfigFromFlags(flags), {
     servedModelNames: flags.servedModelName ?? [source.name],

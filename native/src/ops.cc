@@ -1,0 +1,312 @@
+#include "ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ggml_blocks.h"
+
+namespace flt {
+
+namespace {
+
+constexpr size_t kParallelElems = 1 << 15;  // below this an element-wise op runs on the caller
+constexpr size_t kActChunkBytes = 256 << 10; // activations of one token chunk (stay in L2)
+constexpr int kAttnQueryChunk = 64;         // query tokens per attention task
+constexpr int kAttnScoreRows = 4;           // queries a kernel may score at once (AttnTask::scores)
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+bool is_float_type(int type) { return type == kF32 || type == kF16 || type == kBF16; }
+
+}  // namespace
+
+void RopeTable::ensure(int maxPosition) {
+  if (maxPosition <= numPositions_) return;
+  const int n = std::max(maxPosition, numPositions_ * 2);
+  const size_t h = invFreq_.size();
+  rows_.resize(size_t(n) * 2 * h);
+  for (int p = numPositions_; p < n; p++) {
+    float* r = rows_.data() + size_t(p) * 2 * h;
+    for (size_t i = 0; i < h; i++) {
+      const double angle = double(p) * invFreq_[i];
+      r[i] = float(std::cos(angle));
+      r[h + i] = float(std::sin(angle));
+    }
+  }
+  numPositions_ = n;
+}
+
+Context::Context(const Kernels* kernels, int numThreads) : k_(kernels), pool_(numThreads) {
+  threadScratch_.resize(size_t(pool_.numThreads()));
+}
+
+void Context::prepareActs(int type, const float* x, int T, int K, Acts& a) {
+  a.numTokens = T;
+  a.K = K;
+  if (is_float_type(type)) {
+    a.f32 = x;
+    return;
+  }
+  const bool qk = type == kQ4_K || type == kQ6_K;
+  const int block = qk ? 256 : 32;
+  // Rows T .. T + pad are zero: kernels that load whole tiles of tokens read them.
+  const int pad = k_->actPadRows;
+  const size_t rows = size_t(T) + pad;
+  int8_t* qs = actQs_.get<int8_t>(rows * K + 32);  // kernels may read a half vector past the end
+  float* d = actD_.get<float>(rows * (K / block));
+  int16_t* bs = qk ? actSums_.get<int16_t>(rows * (K / 16)) : nullptr;
+  int32_t* sums = qk ? nullptr : actBlockSums_.get<int32_t>(rows * (K / 32));
+  if (pad > 0) {
+    std::memset(qs + size_t(T) * K, 0, size_t(pad) * K);
+    std::memset(d + size_t(T) * (K / block), 0, size_t(pad) * (K / block) * sizeof(float));
+    if (bs) std::memset(bs + size_t(T) * (K / 16), 0, size_t(pad) * (K / 16) * sizeof(int16_t));
+    if (sums) std::memset(sums + size_t(T) * (K / 32), 0, size_t(pad) * (K / 32) * sizeof(int32_t));
+  }
+  const Kernels& k = *k_;
+  auto quantizeRows = [&](int t0, int t1) {
+    for (int t = t0; t < t1; t++) {
+      if (qk) {
+        k.quantize_q8_k(x + size_t(t) * K, K, qs + size_t(t) * K, d + size_t(t) * (K / 256), bs + size_t(t) * (K / 16));
+      } else {
+        k.quantize_q8_0(x + size_t(t) * K, K, qs + size_t(t) * K, d + size_t(t) * (K / 32), sums + size_t(t) * (K / 32));
+      }
+    }
+  };
+  if (size_t(T) * K < kParallelElems || T < 2) {
+    quantizeRows(0, T);
+  } else {
+    const int chunk = ceil_div(T, numThreads() * 4);
+    parallel(ceil_div(T, chunk), [&](int task, int) { quantizeRows(task * chunk, std::min(T, (task + 1) * chunk)); });
+  }
+  a.qs = qs;
+  a.d = d;
+  a.bsums = bs;
+  a.sums = sums;
+}
+
+std::unique_ptr<PackedWeight> Context::pack(int type, const uint8_t* w, int rows, int cols) {
+  const size_t bytes = k_->packed_bytes ? k_->packed_bytes(type, rows, cols) : 0;
+  if (bytes == 0) return nullptr;
+  auto p = std::make_unique<PackedWeight>();
+  p->type = type;
+  p->rows = rows;
+  p->cols = cols;
+  p->bytes = bytes;
+  p->kernels = k_;
+  p->data = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!p->data) throw std::bad_alloc();
+  const size_t rowBytes = row_bytes(type, cols);
+  const int numTiles = (rows + 15) / 16;
+  const int perTask = std::max(1, numTiles / (numThreads() * 8));
+  parallel(ceil_div(numTiles, perTask), [&](int task, int) {
+    const int t0 = task * perTask;
+    k_->pack(type, w, rowBytes, t0, std::min(numTiles, t0 + perTask), rows, cols, p->data);
+  });
+  return p;
+}
+
+void Context::matmul(int type, const uint8_t* w, int rows, int cols, const float* x, int T, float* out,
+                     const PackedWeight* packed) {
+  if (rows == 0 || T == 0) return;
+  MatmulFn fn = nullptr;
+  switch (type) {
+    case kF32: fn = k_->mm_f32; break;
+    case kF16: fn = k_->mm_f16; break;
+    case kBF16: fn = k_->mm_bf16; break;
+    case kQ8_0: fn = k_->mm_q8_0; break;
+    case kQ4_0: fn = k_->mm_q4_0; break;
+    case kQ4_K: fn = k_->mm_q4_k; break;
+    case kQ6_K: fn = k_->mm_q6_k; break;
+    default: return;  // rejected by the caller
+  }
+  Acts a;
+  prepareActs(type, x, T, cols, a);
+  const size_t rowBytes = row_bytes(type, cols);
+  // Token chunks whose activations stay in L2 while every weight row of the chunk meets them.
+  const size_t actBytes = size_t(cols) * (is_float_type(type) ? 4 : 1);
+  const size_t chunkBytes = k_->actChunkBytes ? k_->actChunkBytes : kActChunkBytes;
+  int tc = int(std::max<size_t>(1, chunkBytes / actBytes));
+  if (tc >= 16) tc = tc / 16 * 16;
+  tc = std::min(tc, T);
+  const int numTc = ceil_div(T, tc);
+  // Several row chunks per thread so uneven progress evens out; multiples of 16 rows keep the
+  // kernels on their full-size tiles.
+  const int nth = numThreads();
+  int rc = nth == 1 ? rows : ceil_div(rows, nth * 8);
+  rc = std::max(16, ceil_div(rc, 16) * 16);
+  const int numRc = ceil_div(rows, rc);
+  parallel(numTc * numRc, [&](int task, int) {
+    const int ti = task / numRc, ri = task % numRc;
+    MatmulTask t;
+    t.w = w;
+    t.rowBytes = rowBytes;
+    t.r0 = ri * rc;
+    t.r1 = std::min(rows, t.r0 + rc);
+    t.t0 = ti * tc;
+    t.t1 = std::min(T, t.t0 + tc);
+    t.out = out;
+    t.ldo = size_t(rows);
+    t.packed = packed ? packed->data : nullptr;
+    fn(a, t);
+  });
+}
+
+void Context::rmsNorm(const float* x, const float* w, int numRows, int dim, float eps, float* out) {
+  auto rowsFn = [&](int r0, int r1) {
+    for (int r = r0; r < r1; r++) k_->rms_norm(x + size_t(r) * dim, w, dim, eps, out + size_t(r) * dim);
+  };
+  if (size_t(numRows) * dim < kParallelElems || numRows < 2) return rowsFn(0, numRows);
+  const int chunk = ceil_div(numRows, numThreads() * 4);
+  parallel(ceil_div(numRows, chunk), [&](int task, int) { rowsFn(task * chunk, std::min(numRows, (task + 1) * chunk)); });
+}
+
+void Context::rope(float* x, const int32_t* positions, int T, int numHeads, int headDim, int ropeDim, bool neox,
+                   RopeTable& table) {
+  int maxPos = 0;
+  for (int t = 0; t < T; t++) maxPos = std::max(maxPos, positions[t]);
+  table.ensure(maxPos + 1);
+  const size_t stride = size_t(numHeads) * headDim;
+  auto tokens = [&](int t0, int t1) {
+    for (int t = t0; t < t1; t++) k_->rope(x + t * stride, numHeads, headDim, ropeDim, neox, table.row(positions[t]));
+  };
+  if (size_t(T) * stride < kParallelElems || T < 2) return tokens(0, T);
+  const int chunk = ceil_div(T, numThreads() * 4);
+  parallel(ceil_div(T, chunk), [&](int task, int) { tokens(task * chunk, std::min(T, (task + 1) * chunk)); });
+}
+
+void Context::swiglu(float* gate, const float* up, size_t n) {
+  if (n < kParallelElems) return k_->swiglu(gate, up, n);
+  const size_t chunk = (n / size_t(numThreads() * 4) + 63) / 64 * 64;
+  parallel(int((n + chunk - 1) / chunk), [&](int task, int) {
+    const size_t b = size_t(task) * chunk;
+    k_->swiglu(gate + b, up + b, std::min(chunk, n - b));
+  });
+}
+
+void Context::add(float* a, const float* b, size_t n) {
+  if (n < kParallelElems) return k_->add(a, b, n);
+  const size_t chunk = (n / size_t(numThreads() * 4) + 63) / 64 * 64;
+  parallel(int((n + chunk - 1) / chunk), [&](int task, int) {
+    const size_t o = size_t(task) * chunk;
+    k_->add(a + o, b + o, std::min(chunk, n - o));
+  });
+}
+
+void Context::addBias(float* x, const float* bias, int numRows, int n) {
+  for (int r = 0; r < numRows; r++) k_->add(x + size_t(r) * n, bias, size_t(n));
+}
+
+void Context::softmax(float* x, int numRows, int n) {
+  for (int r = 0; r < numRows; r++) k_->softmax(x + size_t(r) * n, n);
+}
+
+void Context::writeKv(const KvLayout& kv, uint8_t* base, int layer, const float* k, const float* v,
+                      const int32_t* slots, int T) {
+  const int kvDim = kv.kvDim();
+  const size_t rowBytes = kv.rowBytes();
+  uint8_t* kPlane = base + kv.planeOffset(layer, 0);
+  uint8_t* vPlane = base + kv.planeOffset(layer, 1);
+  uint16_t* kHalf = reinterpret_cast<uint16_t*>(kPlane);
+  float* kFloat = reinterpret_cast<float*>(kPlane);
+  uint16_t half[512];
+  for (int t = 0; t < T; t++) {
+    const size_t slot = size_t(slots[t]);
+    const size_t block = slot / kv.blockSize;
+    const int offset = int(slot % kv.blockSize);
+    const float* ks = k + size_t(t) * kvDim;
+    const float* vs = v + size_t(t) * kvDim;
+    // K goes in transposed: element (head, d) of this key at kIndex(block, head, d, offset)
+    for (int h = 0; h < kv.numKvHeads; h++) {
+      const float* kh = ks + size_t(h) * kv.headDim;
+      const size_t first = kv.kIndex(block, h, 0, offset);
+      if (kv.f16) {
+        for (int d0 = 0; d0 < kv.headDim; d0 += 512) {
+          const int n = std::min(512, kv.headDim - d0);
+          k_->f32_to_f16(kh + d0, half, size_t(n));
+          for (int d = 0; d < n; d++) kHalf[first + size_t(d0 + d) * kv.blockSize] = half[d];
+        }
+      } else {
+        for (int d = 0; d < kv.headDim; d++) kFloat[first + size_t(d) * kv.blockSize] = kh[d];
+      }
+    }
+    if (kv.f16)
+      k_->f32_to_f16(vs, reinterpret_cast<uint16_t*>(vPlane + slot * rowBytes), size_t(kvDim));
+    else
+      std::memcpy(vPlane + slot * rowBytes, vs, rowBytes);
+  }
+}
+
+void Context::attention(const KvLayout& kv, const uint8_t* base, int layer, const float* q, int numHeads,
+                        const SeqDesc* seqs, int numSeqs, float scale, float* out) {
+  const int hd = kv.headDim;
+  const int bs = kv.blockSize;
+  const int group = numHeads / kv.numKvHeads;
+  const uint8_t* kPlane = base + kv.planeOffset(layer, 0);
+  const uint8_t* vPlane = base + kv.planeOffset(layer, 1);
+  struct Unit {
+    int seq, kvHead, first, count;
+  };
+  std::vector<Unit> units;
+  for (int s = 0; s < numSeqs; s++)
+    for (int c = 0; c < seqs[s].numTokens; c += kAttnQueryChunk)
+      for (int g = 0; g < kv.numKvHeads; g++)
+        units.push_back({s, g, c, std::min(kAttnQueryChunk, seqs[s].numTokens - c)});
+  // Longest contexts first: they are the slowest tasks.
+  std::stable_sort(units.begin(), units.end(), [&](const Unit& a, const Unit& b) {
+    return seqs[a.seq].numCachedTokens + a.first + a.count > seqs[b.seq].numCachedTokens + b.first + b.count;
+  });
+  const size_t headBlockElems = size_t(hd) * bs;  // one head's keys of one block
+  parallel(int(units.size()), [&](int task, int thread) {
+    const Unit& u = units[size_t(task)];
+    const SeqDesc& s = seqs[u.seq];
+    const int ctx = s.numCachedTokens + u.first + u.count;  // keys 0 .. ctx-1
+    const int nb = (ctx + bs - 1) / bs;
+    // scratch: block pointers, scores, and for an f16 cache the blocks converted to f32
+    const size_t convElems = kv.f16 ? size_t(nb) * (headBlockElems * 2) : 0;
+    const size_t ptrFloats = size_t(nb) * 2 * sizeof(void*) / sizeof(float);
+    const size_t scoreFloats = size_t(kAttnScoreRows) * nb * bs;
+    float* scratch = threadScratch_[size_t(thread)].get<float>(ptrFloats + scoreFloats + convElems + 16);
+    const float** kBlocks = reinterpret_cast<const float**>(scratch);
+    const float** vBlocks = kBlocks + nb;
+    float* scores = scratch + ptrFloats;
+    float* conv = scores + scoreFloats;
+    for (int b = 0; b < nb; b++) {
+      const size_t block = size_t(s.blockTable[b]);
+      const size_t kOff = kv.kIndex(block, u.kvHead, 0, 0);
+      const size_t vOff = block * bs * kv.kvDim() + size_t(u.kvHead) * hd;  // element index of row 0
+      if (kv.f16) {
+        float* kc = conv + size_t(b) * 2 * headBlockElems;
+        float* vc = kc + headBlockElems;
+        k_->f16_to_f32(reinterpret_cast<const uint16_t*>(kPlane) + kOff, kc, headBlockElems);
+        const int rows = std::min(bs, ctx - b * bs);
+        for (int o = 0; o < rows; o++)
+          k_->f16_to_f32(reinterpret_cast<const uint16_t*>(vPlane) + vOff + size_t(o) * kv.kvDim(), vc + size_t(o) * hd, size_t(hd));
+        kBlocks[b] = kc;
+        vBlocks[b] = vc;
+      } else {
+        kBlocks[b] = reinterpret_cast<const float*>(kPlane) + kOff;
+        vBlocks[b] = reinterpret_cast<const float*>(vPlane) + vOff;
+      }
+    }
+    AttnTask t;
+    t.q = q;
+    t.out = out;
+    t.numHeads = numHeads;
+    t.headDim = hd;
+    t.headBegin = u.kvHead * group;
+    t.headEnd = t.headBegin + group;
+    t.scale = scale;
+    t.blockSize = bs;
+    t.kBlocks = kBlocks;
+    t.vBlocks = vBlocks;
+    t.vStride = kv.f16 ? size_t(hd) : size_t(kv.kvDim());
+    t.row0 = s.tokenStart + u.first;
+    t.pos0 = s.numCachedTokens + u.first;
+    t.numRows = u.count;
+    t.scores = scores;
+    k_->attend(t);
+  });
+}
+
+}  // namespace flt
