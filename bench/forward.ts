@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { getLlama, type Token } from "node-llama-cpp";
+import type { Backend } from "../src/engine/backend/backend.js";
+import { loadNativeBackend } from "../src/engine/backend/native/index.js";
 import { RefBackend } from "../src/engine/backend/ref/ref-backend.js";
 import { loadModel } from "../src/engine/model/model.js";
 import { writeRandomModel } from "../src/engine/model/testing/random-model.js";
@@ -35,6 +37,16 @@ function promptTokens(n: number): number[] {
   return out;
 }
 
+/** The reference backend (1 thread) and, when built, the native one with 1 and 2 threads. */
+function flotillaBackends(): Array<[string, Backend]> {
+  const out: Array<[string, Backend]> = [["flotilla ref (1 thread)", new RefBackend()]];
+  for (const threads of [1, 2]) {
+    const native = loadNativeBackend({ threads });
+    if (native) out.push([`flotilla ${native.name} (${threads} thread${threads > 1 ? "s" : ""})`, native]);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
   const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
@@ -47,8 +59,8 @@ async function main(): Promise<void> {
         process.stderr.write(`writing ${shape.name} ${ggmlTypeName(type)} ...\n`);
         writeRandomModel(path, { ...shape, architecture: "llama", weightType: type, vocabFrom: VOCAB, contextLength: 1024, seed: 1 });
 
-        // Flotilla, reference backend (single thread).
-        const model = loadModel(path, { backend: new RefBackend() });
+        for (const [who, backend] of flotillaBackends()) {
+        const model = loadModel(path, { backend });
         const { transformer, config } = model;
         const blockSize = 16;
         const numBlocks = Math.ceil((PROMPT_TOKENS + DECODE_TOKENS) / blockSize);
@@ -64,7 +76,8 @@ async function main(): Promise<void> {
           logits = transformer.forward({ tokens: Int32Array.of(best), sequences: [{ tokenStart: 0, numTokens: 1, numCachedTokens: prompt.length + i, blockTable, numLogits: 1 }] }, cache);
         }
         const decodeMs = performance.now() - t0;
-        rows.push({ model: shape.name, type: ggmlTypeName(type), who: "flotilla ref (1 thread)", prefillTps: (prompt.length / prefillMs) * 1000, decodeTps: (DECODE_TOKENS / decodeMs) * 1000 });
+        rows.push({ model: shape.name, type: ggmlTypeName(type), who, prefillTps: (prompt.length / prefillMs) * 1000, decodeTps: (DECODE_TOKENS / decodeMs) * 1000 });
+        }
 
         // llama.cpp with 1 and 2 threads.
         const lm = await llama.loadModel({ modelPath: path });
@@ -94,11 +107,12 @@ async function main(): Promise<void> {
   console.log("| model | weights | engine | prefill tok/s | decode tok/s | prefill ratio | decode ratio |");
   console.log("| --- | --- | --- | ---: | ---: | ---: | ---: |");
   for (const r of rows) {
-    const peer = rows.find((p) => p.model === r.model && p.type === r.type && p.who === "llama.cpp (2 threads)")!;
+    const threads = /\((\d) thread/.exec(r.who)?.[1] ?? "1";
+    const peer = rows.find((p) => p.model === r.model && p.type === r.type && p.who === `llama.cpp (${threads} threads)`)!;
     const ratio = (a: number, b: number) => (a / b).toFixed(3);
     console.log(`| ${r.model} | ${r.type} | ${r.who} | ${r.prefillTps.toFixed(1)} | ${r.decodeTps.toFixed(1)} | ${ratio(r.prefillTps, peer.prefillTps)} | ${ratio(r.decodeTps, peer.decodeTps)} |`);
   }
-  console.log("\nratios are against llama.cpp with 2 threads in the same run");
+  console.log("\nratios are against llama.cpp with the same thread count, in the same run");
 }
 
 await main();
