@@ -127,7 +127,7 @@ void Context::matmul(int type, const uint8_t* w, int rows, int cols, const float
   const size_t actBytes = size_t(cols) * (is_float_type(type) ? 4 : 1);
   const size_t chunkBytes = k_->actChunkBytes ? k_->actChunkBytes : kActChunkBytes;
   int tc = int(std::max<size_t>(1, chunkBytes / actBytes));
-  if (tc >= 16) tc = tc / 16 * 16;
+  if (tc >= 16 || k_->actPadRows) tc = std::max(16, tc / 16 * 16);  // tile kernels start tiles on multiples of 16
   tc = std::min(tc, T);
   const int numTc = ceil_div(T, tc);
   // Several row chunks per thread so uneven progress evens out; multiples of 16 rows keep the

@@ -21,6 +21,8 @@ export class NativeBackend implements Backend {
   readonly threads: number;
   /** Bytes of native memory held by repacked weights. */
   packedBytes = 0;
+  /** Weights this backend repacked (a matrix prepared by another backend is read as it is). */
+  private readonly packed = new WeakSet<NativePackedWeight>();
   private readonly ropeTables = new WeakMap<RopeConfig, NativeRopeTable>();
   private readonly packedBatches = new WeakMap<AttentionBatch, { seqs: Int32Array; blockTables: Int32Array }>();
 
@@ -36,17 +38,22 @@ export class NativeBackend implements Backend {
 
   prepareWeight(w: WeightMatrix): void {
     if (!isSupportedWeightType(w.type)) throw new Error(`tensor ${w.name}: type ${ggmlTypeName(w.type)} is not supported by the native backend`);
-    if (!this.packWeights) return;
+    if (!this.packWeights || this.ownPacked(w)) return; // tied embeddings are one matrix, prepared once
     const packed = this.ctx.prepare(w.type, w.data, w.rows, w.cols);
     if (packed) {
+      this.packed.add(packed);
       w.prepared = packed;
       this.packedBytes += packed.byteSize;
     }
   }
 
   matmul(w: WeightMatrix, x: Float32Array, numTokens: number, out: Float32Array): void {
-    const prepared = w.prepared instanceof this.addon.PackedWeight ? (w.prepared as NativePackedWeight) : undefined;
-    this.ctx.matmul(w.type, w.data, w.rows, w.cols, x, numTokens, out, prepared);
+    this.ctx.matmul(w.type, w.data, w.rows, w.cols, x, numTokens, out, this.ownPacked(w));
+  }
+
+  private ownPacked(w: WeightMatrix): NativePackedWeight | undefined {
+    const p = w.prepared;
+    return p instanceof this.addon.PackedWeight && this.packed.has(p) ? p : undefined;
   }
 
   embed(w: WeightMatrix, tokens: Int32Array, out: Float32Array): void {
