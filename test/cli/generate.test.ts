@@ -49,6 +49,19 @@ describe("flotilla generate", () => {
     expect(others.some((o) => o !== a.stdout)).toBe(true);
   });
 
+  it("gives the same greedy text on every backend and instruction set, and says which it used", () => {
+    const run = (...extra: string[]) => flotilla("generate", "--model", STORIES_260K, "--prompt", "Once upon a time", "--max-tokens", "24", "--temperature", "0", ...extra);
+    const ref = run("--backend", "ref");
+    expect(ref.code).toBe(0);
+    expect(ref.stderr).toMatch(/backend: ref/);
+    for (const extra of [[], ["--isa", "scalar"], ["--isa", "avx2", "--threads", "1"]]) {
+      const r = run(...extra);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(ref.stdout);
+      expect(r.stderr).toMatch(/backend: (native, \w+ kernels|ref)/);
+    }
+  });
+
   it("prints nothing with --max-tokens 0", () => {
     const r = flotilla("generate", "--model", STORIES_260K, "--prompt", "Hi", "--max-tokens", "0");
     expect(r.code).toBe(0);
