@@ -5,6 +5,7 @@
  */
 import { describe } from "vitest";
 import { loadNativeBackend, nativeBackendStatus, type NativeBackend, type NativeIsa } from "../../src/engine/backend/native/index.js";
+import { mulberry32 } from "../../src/util/mulberry32.js";
 
 export const STATUS = nativeBackendStatus();
 export const ISAS: readonly NativeIsa[] = STATUS.available ? STATUS.isas : [];
@@ -31,17 +32,8 @@ export function nativeBackend(isa: NativeIsa, threads = 3): NativeBackend {
   return b;
 }
 
-/** mulberry32: seeded uniform [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/util/mulberry32.ts): seeded uniform [0, 1). */
+export const rng = mulberry32;
 
 export function randomFloats(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);

@@ -1,16 +1,8 @@
+import { mulberry32 } from "../../src/util/mulberry32.js";
 /** Small deterministic helpers shared by the quant tests. */
 
-/** mulberry32: a seeded uniform [0, 1) generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/util/mulberry32.ts): seeded uniform [0, 1). */
+export const rng = mulberry32;
 
 /** n floats, uniform in [-scale, scale) plus `offset`. */
 export function randomFloats(n: number, seed: number, scale = 1, offset = 0): Float32Array {

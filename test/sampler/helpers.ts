@@ -1,16 +1,8 @@
 import { SequenceSampler, type SamplingParams, validateSamplingParams } from "../../src/engine/sampler/index.js";
+import { mulberry32 } from "../../src/util/mulberry32.js";
 
-/** mulberry32: test-data generator, deliberately independent of the sampler's own PRNG. */
-export function testRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/util/mulberry32.ts): seeded uniform [0, 1). */
+export const testRandom = mulberry32;
 
 /** Roughly LLM-shaped logits: gaussian body (std `spread`) plus a few strong tokens. */
 export function randomLogits(vocabSize: number, seed: number, spread = 2): Float32Array {

@@ -6,18 +6,9 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, kvIsWhole, MODEL_NAME, startServer, type TestServer } from "./helpers.js";
+import { mulberry32 } from "../../src/util/mulberry32.js";
 
-/** mulberry32: the fuzz inputs are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const BASES: ReadonlyArray<{ path: string; body: Record<string, unknown> }> = [
   { path: "/v1/completions", body: { model: MODEL_NAME, prompt: "Once upon a time", max_tokens: 4, temperature: 0.7, top_p: 0.9, n: 1, stop: ["."], logprobs: 2 } },

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../../util/mulberry32.js";
 import { quantize } from "../../quant/index.js";
 import { GgmlType } from "../../quant/ggml-types.js";
 import { GgufFile } from "../gguf/reader.js";
@@ -34,16 +35,9 @@ export interface RandomModelSpec {
   readonly name?: string;
 }
 
-/** Small deterministic PRNG (mulberry32) with Box-Muller normals: reproducible weights. */
+/** Normal deviates by Box-Muller over mulberry32: reproducible weights. */
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return () => {
     const u = Math.max(uniform(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
