@@ -1,6 +1,7 @@
 import { openSync, writeSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type StepLog } from "../engine/engine.js";
+import { BLOCK_HASH_ALGORITHMS, type BlockHashAlgorithm } from "../engine/kv/block-hash.js";
 import { parseByteSize } from "../engine/kv/memory.js";
 import { num } from "./errors.js";
 
@@ -17,6 +18,7 @@ export interface EngineFlags {
   kvCacheDtype?: "f16" | "f32";
   /** commander's `--no-prefix-caching`: false when given. */
   prefixCaching?: boolean;
+  prefixCachingHashAlgo?: BlockHashAlgorithm;
   logSteps?: string;
   schedulingPolicy?: "fcfs" | "priority";
 }
@@ -39,6 +41,11 @@ export function addEngineFlags(cmd: Command): Command {
     .option("--num-kv-blocks <n>", "KV cache size in blocks (overrides --kv-cache-memory)", num("--num-kv-blocks", { int: true, min: 1 }))
     .addOption(new Option("--kv-cache-dtype <type>", `KV cache element type (default ${d.kvDtype})`).choices(["f16", "f32"]))
     .option("--no-prefix-caching", "do not reuse KV blocks of shared prompt prefixes")
+    .addOption(
+      new Option("--prefix-caching-hash-algo <algo>", "hash of prefix-cache blocks: sha256, or fast64 (10x cheaper, 64-bit, not collision-resistant: trusted prompts only)").choices([
+        ...BLOCK_HASH_ALGORITHMS,
+      ]),
+    )
     .option("--log-steps <file>", "append one JSON line per engine step to FILE")
     .addOption(new Option("--scheduling-policy <policy>", `which waiting request runs first (default ${d.policy})`).choices(["fcfs", "priority"]));
 }
@@ -64,6 +71,7 @@ export function engineConfigFromFlags(opts: EngineFlags): Partial<EngineConfig> 
     ...(opts.numKvBlocks !== undefined ? { numKvBlocks: opts.numKvBlocks } : {}),
     ...(opts.kvCacheDtype !== undefined ? { kvDtype: opts.kvCacheDtype } : {}),
     ...(opts.prefixCaching === false ? { enablePrefixCaching: false } : {}),
+    ...(opts.prefixCachingHashAlgo !== undefined ? { prefixCachingHashAlgo: opts.prefixCachingHashAlgo } : {}),
     ...(opts.schedulingPolicy !== undefined ? { policy: opts.schedulingPolicy } : {}),
     ...(onStep !== undefined ? { onStep } : {}),
   };

@@ -1,3 +1,4 @@
+import type { BlockHashAlgorithm } from "./kv/block-hash.js";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { KvCacheStorage, KvDtype } from "./backend/backend.js";
 import { KvCacheManager } from "./kv/kv-cache-manager.js";
@@ -32,6 +33,8 @@ export interface EngineConfig {
   readonly kvCacheMemoryBytes?: number;
   readonly kvDtype: KvDtype;
   readonly enablePrefixCaching: boolean;
+  /** How prefix-cache blocks are hashed: "sha256" (default) or "fast64" (trusted prompts only). */
+  readonly prefixCachingHashAlgo?: BlockHashAlgorithm;
   readonly policy: SchedulingPolicyName;
   /** Receives one record per step (for `--log-steps`). */
   readonly onStep?: (log: StepLog) => void;
@@ -167,7 +170,7 @@ export class Engine {
         : Math.min(fullContext, numBlocksForMemory(DEFAULT_KV_CAP_BYTES, layout));
     }
     if (numBlocks < 1) throw new RangeError("the KV cache budget holds no block: raise --kv-cache-memory");
-    this.kv = new KvCacheManager({ numBlocks, blockSize: this.config.blockSize, enablePrefixCaching: this.config.enablePrefixCaching, recordEvents: this.config.recordKvEvents ?? false });
+    this.kv = new KvCacheManager({ numBlocks, blockSize: this.config.blockSize, enablePrefixCaching: this.config.enablePrefixCaching, hashAlgorithm: this.config.prefixCachingHashAlgo ?? "sha256", recordEvents: this.config.recordKvEvents ?? false });
     // A sequence can never outgrow the whole pool, or preempting it could not make room.
     this.maxModelLen = Math.min(c.contextLength, numBlocks * this.config.blockSize);
     this.scheduler = new Scheduler(

@@ -1,14 +1,17 @@
+import type { BlockHashAlgorithm } from "../engine/kv/block-hash.js";
 import { KvCacheManager } from "../engine/kv/kv-cache-manager.js";
 import type { RequestSpec, SchedRequest } from "../engine/scheduler/request.js";
 import { Scheduler, type SchedulerConfig } from "../engine/scheduler/scheduler.js";
 import type { RequestOutput, StepPlan } from "../engine/scheduler/step-plan.js";
-import type { StepTimeModel } from "./perf/step-time.js";
+import { decodeRunTimer, type StepTimeModel } from "./perf/step-time.js";
 
 export interface SimReplicaConfig {
   readonly scheduler: SchedulerConfig;
   readonly numKvBlocks: number;
   readonly blockSize: number;
   readonly enablePrefixCaching: boolean;
+  /** Default "fast64" (see SimEngineSettings). */
+  readonly hashAlgorithm?: BlockHashAlgorithm;
   readonly stepTime: StepTimeModel;
 }
 
@@ -30,7 +33,7 @@ export class SimReplica {
 
   constructor(readonly config: SimReplicaConfig) {
     // Events are for routers that index replicas' caches; the simulator's router keeps its own index.
-    this.kv = new KvCacheManager({ numBlocks: config.numKvBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching, recordEvents: false });
+    this.kv = new KvCacheManager({ numBlocks: config.numKvBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching, hashAlgorithm: config.hashAlgorithm ?? "fast64", recordEvents: false });
     this.scheduler = new Scheduler(config.scheduler, this.kv);
   }
 
@@ -56,6 +59,24 @@ export class SimReplica {
       return null;
     }
     return { plan, durationMs: this.config.stepTime.stepTimeMs(plan.scheduled) };
+  }
+
+  /**
+   * Decode steps (at most `maxSteps`) the replica can run at once: the batch stays the same and
+   * nothing finishes or is preempted (see `Scheduler.decodeRunLength`); 0 when it cannot.
+   */
+  decodeRunLength(maxSteps: number): number {
+    return this.scheduler.decodeRunLength(SIM_SAMPLED_TOKEN_ID, maxSteps);
+  }
+
+  /** The modelled duration of step j of a decode run of the running batch starting now. */
+  decodeRunTimer(): (step: number) => number {
+    return decodeRunTimer(this.config.stepTime, this.scheduler.runningRequests.map((r) => r.numComputedTokens));
+  }
+
+  /** Runs `numSteps` decode steps at once (as many beginStep/endStep pairs would). */
+  advanceDecodes(numSteps: number): void {
+    this.scheduler.advanceDecodes(numSteps, SIM_SAMPLED_TOKEN_ID);
   }
 
   /** Commits a planned step as if every sampled position produced `SIM_SAMPLED_TOKEN_ID`. */

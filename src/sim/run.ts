@@ -1,3 +1,4 @@
+import type { BlockHashAlgorithm } from "../engine/kv/block-hash.js";
 import { numBlocksForMemory } from "../engine/kv/memory.js";
 import type { SchedulingPolicyName } from "../engine/scheduler/policy.js";
 import { createRoutingPolicy, type RoutingPolicyName } from "../router/policies/index.js";
@@ -20,6 +21,8 @@ export interface SimEngineSettings {
   readonly maxNumBatchedTokens: number;
   readonly blockSize: number;
   readonly enablePrefixCaching: boolean;
+  /** Default "fast64": simulated prompts are synthetic, and hashing is much of a run's cost. */
+  readonly prefixCachingHashAlgo?: BlockHashAlgorithm;
   readonly policy: SchedulingPolicyName;
   readonly kvDtype: "f16" | "f32";
   /** KV pool as a block count or as bytes per GPU; neither: what the GPU's memory leaves. */
@@ -47,6 +50,10 @@ export interface SimRunConfig {
   readonly slo?: Slo;
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
   readonly onStepEnd?: FleetConfig["onStepEnd"];
+  /** Run stretches of identical decode steps at once (default true; see FleetConfig.decodeRuns). */
+  readonly decodeRuns?: boolean;
+  /** Called when the fleet simulation is done, before its summary is built (lets a caller time the two). */
+  readonly onSimulated?: () => void;
   readonly warn?: (message: string) => void;
 }
 
@@ -111,6 +118,7 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
     numKvBlocks,
     blockSize: engine.blockSize,
     enablePrefixCaching: engine.enablePrefixCaching,
+    hashAlgorithm: engine.prefixCachingHashAlgo ?? "fast64",
     stepTime,
   };
   const router = createRoutingPolicy(config.router, {
@@ -125,9 +133,11 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
       ...(gpu.requestLatencyMs !== undefined ? { requestLatencyMs: gpu.requestLatencyMs } : {}),
       ...(config.onProgress ? { onProgress: config.onProgress } : {}),
       ...(config.onStepEnd ? { onStepEnd: config.onStepEnd } : {}),
+      ...(config.decodeRuns !== undefined ? { decodeRuns: config.decodeRuns } : {}),
     },
     workloadItems(config.workload, simTokenPool(model.vocabSize)),
   );
+  config.onSimulated?.();
   const records = toBenchRecords(result);
   const summary = simSummary(result, records, {
     label: config.label ?? `sim ${model.name} on ${gpu.name}${config.tp > 1 ? ` x${config.tp}` : ""}${config.numReplicas > 1 ? `, ${config.numReplicas} replicas` : ""}`,

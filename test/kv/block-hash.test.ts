@@ -81,4 +81,39 @@ describe("block hashes", () => {
     expect(() => hashBlock(null, [2 ** 32])).toThrow(RangeError);
     expect(() => extendBlockHashes([], [1, 2, 3], 1, 4, undefined)).toThrow(RangeError);
   });
+
+  describe("fast64", () => {
+    it("is a 16-hex-digit chain that depends on every token, the salt and the parent", () => {
+      const a = hashFullBlocks(range(0, 12), 4, undefined, "fast64");
+      expect(a.every((h) => /^[0-9a-f]{16}$/.test(h))).toBe(true);
+      expect(hashFullBlocks(range(0, 12), 4, undefined, "fast64")).toEqual(a); // deterministic
+      const b = hashFullBlocks([99, ...range(1, 11)], 4, undefined, "fast64");
+      expect(b.map((h, i) => h === a[i])).toEqual([false, false, false]); // chained: all differ
+      const salted = hashFullBlocks(range(0, 12), 4, "t", "fast64");
+      expect(salted.some((h, i) => h === a[i])).toBe(false);
+      expect(hashBlock(a[0]!, range(4, 4), undefined, "fast64")).toBe(a[1]);
+      expect(hashBlock(null, [1], "\u0001\u0000\u0000\u0000", "fast64")).not.toBe(hashBlock(null, [1, 1], undefined, "fast64"));
+      expect(() => hashBlock(a[0]!, [1])).toThrow(/sha256/); // a fast64 parent is not a sha256 one
+    });
+
+    it("has no collisions among 200,000 random blocks", () => {
+      let seed = 7;
+      const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 50_000;
+      const tokens = Array.from({ length: 200_000 * 4 }, rnd);
+      const hashes = hashFullBlocks(tokens, 4, undefined, "fast64");
+      expect(new Set(hashes).size).toBe(hashes.length);
+    });
+
+    it("drives the prefix cache like sha256 does", () => {
+      const prompt = range(0, 13);
+      for (const hashAlgorithm of ["sha256", "fast64"] as const) {
+        const kv = new KvCacheManager({ numBlocks: 8, blockSize: 4, hashAlgorithm });
+        kv.allocate("a", prompt.length, kv.findCachedPrefix(prompt));
+        kv.commitTokens("a", prompt, prompt.length);
+        kv.free("a");
+        expect(kv.findCachedPrefix(prompt).numCachedTokens).toBe(12);
+        expect(kv.findCachedPrefix(prompt, "other").numCachedTokens).toBe(0);
+      }
+    });
+  });
 });

@@ -161,6 +161,42 @@ describe("fleets", () => {
     expect(out.summary.metrics.latencyMs.ttft!.mean).toBeLessThan(off.summary.metrics.latencyMs.ttft!.mean);
   });
 
+  it("decode runs (many identical steps at once) give the results of stepping one at a time", () => {
+    const multiTurn: SimRunConfig["workload"] = {
+      dataset: { kind: "multi-turn", params: { numConversations: 12, turnsPerConversation: 3, userLen: 200, outputLen: 150, systemLen: 64, thinkTimeMs: 500 } },
+      arrivals: { kind: "poisson", ratePerS: 4 },
+      seed: 3,
+      limits: {},
+    };
+    const cases: SimRunConfig[] = [
+      config(trace(join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv"))),
+      config(trace(join(SHARED, "traces/AzureLLMInferenceTrace_code.csv")), { router: "round-robin", numReplicas: 3 }),
+      config(trace(join(SHARED, "traces/mooncake_synthetic_trace.jsonl")), { numReplicas: 1, maxModelLen: 131072, router: "prefix-affinity" }),
+      // A tiny pool: runs must stop where blocks run out, and preemptions happen in between.
+      config(trace(join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv")), { engine: { ...config(multiTurn).engine, numKvBlocks: 600 }, numReplicas: 1 }),
+      config(multiTurn, { maxConcurrency: 6 }),
+    ];
+    for (const cfg of cases) {
+      const fast = runSimulation(cfg);
+      const slow = runSimulation({ ...cfg, decodeRuns: false });
+      expect(fast.summary.sim.steps).toBe(slow.summary.sim.steps);
+      expect(fast.result.numDecodeRunSteps).toBeGreaterThan(0);
+      expect(slow.result.numDecodeRunSteps).toBe(0);
+      expect(fast.result.replicas.map((r) => [r.numPreemptions, r.prefixCache])).toEqual(slow.result.replicas.map((r) => [r.numPreemptions, r.prefixCache]));
+      expect(fast.result.requests.length).toBe(slow.result.requests.length);
+      for (let i = 0; i < fast.result.requests.length; i++) {
+        const f = fast.result.requests[i]!;
+        const s = slow.result.requests[i]!;
+        expect([f.replica, f.numOutputTokens, f.numCachedPromptTokens, f.numPreemptions, f.itlMs.length]).toEqual([s.replica, s.numOutputTokens, s.numCachedPromptTokens, s.numPreemptions, s.itlMs.length]);
+        // Step times of a run are first + j x slope instead of evaluated one by one: equal up to rounding.
+        for (const key of ["sentMs", "firstTokenMs", "finishMs"] as const) {
+          expect(f[key] === undefined).toBe(s[key] === undefined);
+          if (s[key] !== undefined) expect(Math.abs(f[key]! - s[key]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, s[key]!));
+        }
+      }
+    }
+  });
+
   it("a model that does not fit the GPU is an error naming the cure", () => {
     expect(() => runSimulation(config(trace(join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv")), { model: findBuiltinModel("Llama-2-70B")! }))).toThrow(/does not fit H100-SXM x1.*raise --tp/);
   });

@@ -1,65 +1,58 @@
 import { createHash } from "node:crypto";
 
 /**
- * A full block's identity in the prefix cache: the lowercase hex SHA-256 (64 characters) of its
- * parent's hash, its token ids and, for a chain's first block only, the request's cache salt.
- * Chaining makes a hash name the whole prefix up to and including the block, so equal hashes
- * mean equal KV contents. The encoding below is fixed: any process (engine, simulator, fleet
- * router) that hashes the same tokens with the same salt gets the same string. Strings, not
+ * A full block's identity in the prefix cache: a hash of its parent's hash, its token ids and, for
+ * a chain's first block only, the request's cache salt. Chaining makes a hash name the whole
+ * prefix up to and including the block, so equal hashes mean equal KV contents. Strings, not
  * bigints, because they are Map keys and travel in JSON events unchanged.
+ *
+ * Two algorithms (vLLM offers the same choice with `--prefix-caching-hash-algo`):
+ * - "sha256" (default): lowercase hex SHA-256, 64 characters, in the fixed encoding below, so any
+ *   process (engine, simulator, fleet router, in any language) that hashes the same tokens with
+ *   the same salt gets the same string. Collisions are out of reach even for an adversary.
+ * - "fast64": a 64-bit non-cryptographic hash (16 hex characters), ~10x cheaper. Accidental
+ *   collisions need ~2^32 blocks, but a client who can choose tokens could forge one: use it where
+ *   every prompt is trusted, as in the simulator (whose prompts are synthetic).
  */
 export type BlockHash = string;
 
+export type BlockHashAlgorithm = "sha256" | "fast64";
+export const BLOCK_HASH_ALGORITHMS: readonly BlockHashAlgorithm[] = ["sha256", "fast64"];
+
 /** Versioned domain tag: changing the encoding must change this, so old and new never collide. */
 const DOMAIN_TAG = Buffer.from("flotilla/kv-block/v1\0", "utf8");
-const ROOT_MARK = Buffer.from([0]);
-const CHILD_MARK = Buffer.from([1]);
-const HASH_HEX_PATTERN = /^[0-9a-f]{64}$/;
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+const FAST64_PATTERN = /^[0-9a-f]{16}$/;
 const MAX_TOKEN_ID = 0xffffffff;
 
 /**
  * Hash one full block. `salt` (tenant isolation) is allowed only on a root block
- * (`parentHash === null`); an empty salt is the same as none. Encoding, all integers u32 LE:
+ * (`parentHash === null`); an empty salt is the same as none. SHA-256 encoding, integers u32 LE:
  *   tag, then 0x00, salt byte length, salt UTF-8   (root)
  *             or 0x01, parent digest (32 bytes)    (child)
  *   then token count, token ids.
- * The length prefixes keep the encoding unambiguous (a salt cannot impersonate tokens).
+ * The length prefixes keep the encoding unambiguous (a salt cannot impersonate tokens). fast64
+ * hashes the same fields as 32-bit words (see `Fast64`).
  */
-export function hashBlock(parentHash: BlockHash | null, tokenIds: ArrayLike<number>, salt?: string): BlockHash {
-  const hash = createHash("sha256");
-  hash.update(DOMAIN_TAG);
-  if (parentHash === null) {
-    const saltBytes = Buffer.from(salt ?? "", "utf8");
-    hash.update(ROOT_MARK);
-    hash.update(u32(saltBytes.length));
-    hash.update(saltBytes);
-  } else {
+export function hashBlock(parentHash: BlockHash | null, tokenIds: ArrayLike<number>, salt?: string, algorithm: BlockHashAlgorithm = "sha256"): BlockHash {
+  if (parentHash !== null) {
     if (salt !== undefined && salt !== "") {
       throw new RangeError("a cache salt enters only a chain's first block (parentHash must be null)");
     }
-    if (!HASH_HEX_PATTERN.test(parentHash)) {
-      throw new RangeError(`parentHash must be 64 lowercase hex characters, got ${JSON.stringify(parentHash)}`);
+    const pattern = algorithm === "sha256" ? SHA256_PATTERN : FAST64_PATTERN;
+    if (!pattern.test(parentHash)) {
+      throw new RangeError(`parentHash must be a ${algorithm} hash (${algorithm === "sha256" ? 64 : 16} lowercase hex characters), got ${JSON.stringify(parentHash)}`);
     }
-    hash.update(CHILD_MARK);
-    hash.update(Buffer.from(parentHash, "hex"));
   }
-  const tokenBytes = Buffer.allocUnsafe(4 * (tokenIds.length + 1));
-  tokenBytes.writeUInt32LE(tokenIds.length, 0);
-  for (let i = 0; i < tokenIds.length; i++) {
-    const tokenId = tokenIds[i]!;
-    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId > MAX_TOKEN_ID) {
-      throw new RangeError(`token id at ${i} must be an integer in [0, 2^32), got ${tokenId}`);
-    }
-    tokenBytes.writeUInt32LE(tokenId, 4 * (i + 1));
-  }
-  hash.update(tokenBytes);
-  return hash.digest("hex");
+  checkTokens(tokenIds, 0, tokenIds.length);
+  return newChain(algorithm, parentHash, salt).next(tokenIds, 0, tokenIds.length);
 }
 
 /**
  * Hashes of blocks [hashes.length, numFullBlocks) of `tokenIds`, appended to `hashes` (which holds
- * the chain's earlier hashes). Lets a request extend its chain as decode fills blocks without
- * rehashing the prompt. `tokenIds` must hold at least numFullBlocks * blockSize ids.
+ * the chain's earlier hashes, made with the same algorithm). Lets a request extend its chain as
+ * decode fills blocks without rehashing the prompt. `tokenIds` must hold at least
+ * numFullBlocks * blockSize ids.
  */
 export function extendBlockHashes(
   hashes: BlockHash[],
@@ -67,20 +60,22 @@ export function extendBlockHashes(
   numFullBlocks: number,
   blockSize: number,
   salt: string | undefined,
+  algorithm: BlockHashAlgorithm = "sha256",
 ): void {
   if (tokenIds.length < numFullBlocks * blockSize) {
     throw new RangeError(`${numFullBlocks} full blocks of ${blockSize} need ${numFullBlocks * blockSize} tokens, got ${tokenIds.length}`);
   }
-  for (let i = hashes.length; i < numFullBlocks; i++) {
-    const blockTokens = sliceTokens(tokenIds, i * blockSize, (i + 1) * blockSize);
-    hashes.push(i === 0 ? hashBlock(null, blockTokens, salt) : hashBlock(hashes[i - 1]!, blockTokens));
-  }
+  if (hashes.length >= numFullBlocks) return;
+  checkTokens(tokenIds, hashes.length * blockSize, numFullBlocks * blockSize);
+  const first = hashes.length;
+  const chain = newChain(algorithm, first === 0 ? null : hashes[first - 1]!, first === 0 ? salt : undefined);
+  for (let i = first; i < numFullBlocks; i++) hashes.push(chain.next(tokenIds, i * blockSize, (i + 1) * blockSize));
 }
 
 /** Hashes of every full block of `tokenIds` (a partial last block has no hash). */
-export function hashFullBlocks(tokenIds: ArrayLike<number>, blockSize: number, salt?: string): BlockHash[] {
+export function hashFullBlocks(tokenIds: ArrayLike<number>, blockSize: number, salt?: string, algorithm: BlockHashAlgorithm = "sha256"): BlockHash[] {
   const hashes: BlockHash[] = [];
-  extendBlockHashes(hashes, tokenIds, Math.floor(tokenIds.length / blockSize), blockSize, salt);
+  extendBlockHashes(hashes, tokenIds, Math.floor(tokenIds.length / blockSize), blockSize, salt, algorithm);
   return hashes;
 }
 
@@ -91,8 +86,136 @@ export function sliceTokens(tokenIds: ArrayLike<number>, start: number, end: num
   return out;
 }
 
-function u32(value: number): Buffer {
-  const bytes = Buffer.allocUnsafe(4);
-  bytes.writeUInt32LE(value, 0);
-  return bytes;
+function checkTokens(tokenIds: ArrayLike<number>, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const tokenId = tokenIds[i]!;
+    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId > MAX_TOKEN_ID) {
+      throw new RangeError(`token id at ${i} must be an integer in [0, 2^32), got ${tokenId}`);
+    }
+  }
+}
+
+/** Hashes consecutive blocks of one chain, carrying the parent in binary form from block to block. */
+interface Chain {
+  next(tokenIds: ArrayLike<number>, start: number, end: number): BlockHash;
+}
+
+/** A chain that starts after `parentHash` (trusted to be of `algorithm`), or at a root block with `salt`. */
+function newChain(algorithm: BlockHashAlgorithm, parentHash: BlockHash | null, salt: string | undefined): Chain {
+  return algorithm === "sha256" ? new Sha256Chain(parentHash, salt) : new Fast64Chain(parentHash, salt);
+}
+
+class Sha256Chain implements Chain {
+  private parent: Buffer | null;
+  private readonly salt: Buffer;
+
+  constructor(parentHash: BlockHash | null, salt: string | undefined) {
+    this.parent = parentHash === null ? null : Buffer.from(parentHash, "hex");
+    this.salt = Buffer.from(salt ?? "", "utf8");
+  }
+
+  next(tokenIds: ArrayLike<number>, start: number, end: number): BlockHash {
+    const head = DOMAIN_TAG.length + 1 + (this.parent === null ? 4 + this.salt.length : 32);
+    const bytes = Buffer.allocUnsafe(head + 4 * (end - start + 1));
+    let at = DOMAIN_TAG.copy(bytes, 0);
+    if (this.parent === null) {
+      bytes[at++] = 0;
+      at = bytes.writeUInt32LE(this.salt.length, at);
+      at += this.salt.copy(bytes, at);
+    } else {
+      bytes[at++] = 1;
+      at += this.parent.copy(bytes, at);
+    }
+    at = bytes.writeUInt32LE(end - start, at);
+    for (let i = start; i < end; i++) at = bytes.writeUInt32LE(tokenIds[i]!, at);
+    const digest = createHash("sha256").update(bytes).digest();
+    this.parent = digest;
+    return digest.toString("hex");
+  }
+}
+
+const SEED_A = 0x9e3779b9;
+const SEED_B = 0x85ebca6b;
+const TAG_WORD = 0x666c7431; // "flt1": the fast64 encoding's version
+
+/**
+ * fast64: two 32-bit lanes of Murmur3-style word mixing (the second lane also mixes in each word's
+ * position, so the lanes' weaknesses differ), finalised and crossed into 64 bits. Words: the tag,
+ * then 0 + salt length + salt bytes (4 per word, little-endian, zero-padded) for a root or 1 +
+ * the parent's two words for a child, then the token count and the token ids.
+ */
+class Fast64Chain implements Chain {
+  private hi = 0;
+  private lo = 0;
+  private isRoot: boolean;
+  private readonly saltWords: number[];
+
+  constructor(parentHash: BlockHash | null, salt: string | undefined) {
+    this.isRoot = parentHash === null;
+    if (parentHash !== null) {
+      this.hi = Number.parseInt(parentHash.slice(0, 8), 16) | 0;
+      this.lo = Number.parseInt(parentHash.slice(8, 16), 16) | 0;
+    }
+    const saltBytes = Buffer.from(salt ?? "", "utf8");
+    this.saltWords = [saltBytes.length];
+    for (let i = 0; i < saltBytes.length; i += 4) {
+      this.saltWords.push((saltBytes[i]! | ((saltBytes[i + 1] ?? 0) << 8) | ((saltBytes[i + 2] ?? 0) << 16) | ((saltBytes[i + 3] ?? 0) << 24)) | 0);
+    }
+  }
+
+  next(tokenIds: ArrayLike<number>, start: number, end: number): BlockHash {
+    const header = this.isRoot ? [TAG_WORD, 0, ...this.saltWords, end - start] : [TAG_WORD, 1, this.hi, this.lo, end - start];
+    let a = SEED_A;
+    let b = SEED_B;
+    let n = 0;
+    for (const word of header) {
+      n++;
+      a = mixLane(a, word);
+      b = mixLane(b, word ^ Math.imul(n, 0x27d4eb2f));
+    }
+    for (let i = start; i < end; i++) {
+      const word = tokenIds[i]! | 0;
+      n++;
+      a = mixLane(a, word);
+      b = mixLane(b, word ^ Math.imul(n, 0x27d4eb2f));
+    }
+    a = fmix32(a ^ n);
+    b = fmix32(b ^ Math.imul(n, 0x165667b1));
+    const hi = (a + Math.imul(b, 0x2545f491)) | 0;
+    const lo = (b ^ fmix32(hi)) | 0;
+    this.hi = hi;
+    this.lo = lo;
+    this.isRoot = false;
+    return hex16(hi, lo);
+  }
+}
+
+function mixLane(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+const HEX_CODES = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+
+/** hi and lo as 16 lowercase hex characters (flat, one allocation; number-to-string of values >= 2^31 is slow). */
+function hex16(hi: number, lo: number): string {
+  const h = HEX_CODES;
+  return String.fromCharCode(
+    h[(hi >>> 28) & 15]!, h[(hi >>> 24) & 15]!, h[(hi >>> 20) & 15]!, h[(hi >>> 16) & 15]!,
+    h[(hi >>> 12) & 15]!, h[(hi >>> 8) & 15]!, h[(hi >>> 4) & 15]!, h[hi & 15]!,
+    h[(lo >>> 28) & 15]!, h[(lo >>> 24) & 15]!, h[(lo >>> 20) & 15]!, h[(lo >>> 16) & 15]!,
+    h[(lo >>> 12) & 15]!, h[(lo >>> 8) & 15]!, h[(lo >>> 4) & 15]!, h[lo & 15]!,
+  );
 }

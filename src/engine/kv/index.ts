@@ -1,4 +1,4 @@
-export { hashBlock, hashFullBlocks, extendBlockHashes, type BlockHash } from "./block-hash.js";
+export { BLOCK_HASH_ALGORITHMS, hashBlock, hashFullBlocks, extendBlockHashes, type BlockHash, type BlockHashAlgorithm } from "./block-hash.js";
 export { BlockPool, type TakenBlocks } from "./block-pool.js";
 export { BlockTable } from "./block-table.js";
 export type { KvEvent, KvStoredEvent, KvRemovedEvent, KvClearedEvent } from "./events.js";

@@ -1,4 +1,4 @@
-import { extendBlockHashes, hashFullBlocks, sliceTokens, type BlockHash } from "./block-hash.js";
+import { type BlockHash, type BlockHashAlgorithm, extendBlockHashes, hashFullBlocks, sliceTokens } from "./block-hash.js";
 import { BlockPool } from "./block-pool.js";
 import { BlockTable } from "./block-table.js";
 import type { KvEvent } from "./events.js";
@@ -10,6 +10,8 @@ export interface KvCacheConfig {
   readonly blockSize?: number;
   /** Share full blocks across requests by content hash; default true. Off: no hashing, no events. */
   readonly enablePrefixCaching?: boolean;
+  /** How full blocks are hashed (see BlockHash); default "sha256". */
+  readonly hashAlgorithm?: BlockHashAlgorithm;
   /** Queue events for `takeEvents()`; default true. Turn off when nobody drains them (they would pile up). */
   readonly recordEvents?: boolean;
 }
@@ -79,6 +81,7 @@ export class KvCacheManager {
   readonly numBlocks: number;
   readonly blockSize: number;
   readonly enablePrefixCaching: boolean;
+  readonly hashAlgorithm: BlockHashAlgorithm;
   private readonly recordEvents: boolean;
   private readonly pool: BlockPool;
   private readonly requests = new Map<string, RequestKv>();
@@ -94,6 +97,7 @@ export class KvCacheManager {
     this.numBlocks = config.numBlocks;
     this.blockSize = blockSize;
     this.enablePrefixCaching = config.enablePrefixCaching ?? true;
+    this.hashAlgorithm = config.hashAlgorithm ?? "sha256";
     this.recordEvents = config.recordEvents ?? true;
   }
 
@@ -139,7 +143,7 @@ export class KvCacheManager {
   findCachedPrefix(tokenIds: ArrayLike<number>, salt?: string): CachedPrefix {
     const normalisedSalt = salt === "" ? undefined : salt;
     if (!this.enablePrefixCaching) return { blockIds: [], numCachedTokens: 0, blockHashes: NO_HASHES, salt: normalisedSalt };
-    return this.findCachedPrefixOfHashes(hashFullBlocks(tokenIds, this.blockSize, normalisedSalt), tokenIds.length, normalisedSalt);
+    return this.findCachedPrefixOfHashes(hashFullBlocks(tokenIds, this.blockSize, normalisedSalt, this.hashAlgorithm), tokenIds.length, normalisedSalt);
   }
 
   /** `findCachedPrefix` for a prompt of `numPromptTokens` tokens whose full-block hashes are known. */
@@ -228,7 +232,7 @@ export class KvCacheManager {
     }
     const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
     if (numFullBlocks <= request.numCommittedBlocks) return;
-    extendBlockHashes(request.blockHashes, allTokenIds, numFullBlocks, this.blockSize, request.salt);
+    extendBlockHashes(request.blockHashes, allTokenIds, numFullBlocks, this.blockSize, request.salt, this.hashAlgorithm);
     const registered: number[] = [];
     for (let i = request.numCommittedBlocks; i < numFullBlocks; i++) {
       if (this.pool.registerHash(request.table.at(i), request.blockHashes[i]!)) registered.push(i);

@@ -62,7 +62,7 @@ export class SchedRequest {
     this.numPromptTokens = spec.promptTokenIds.length;
     this.priority = spec.priority ?? 0;
     this.arrivalTime = spec.arrivalTime;
-    this.tokenIds = [...spec.promptTokenIds];
+    this.tokenIds = spec.promptTokenIds.slice();
     this.seqNo = seqNo;
   }
 

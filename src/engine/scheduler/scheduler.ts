@@ -157,6 +157,88 @@ export class Scheduler {
     };
   }
 
+  /** Running requests in admission order (read-only view, valid until the next plan/commit/finish). */
+  get runningRequests(): readonly SchedRequest[] {
+    return this.running;
+  }
+
+  /**
+   * How many of the next steps are certain to be the same plain decode step, if no request arrives
+   * and every sampled token is `sampledToken`: every running request has exactly one token left
+   * to compute, none can be admitted (the queue is empty or the batch full), the budget covers the
+   * batch, no request finishes (its finishing step is left out) and the free KV blocks cover the
+   * new blocks the batch will need (so nothing is preempted). At most `maxSteps`; 0 when the next
+   * step is anything else. `advanceDecodes` then runs them at once.
+   */
+  decodeRunLength(sampledToken: number, maxSteps: number): number {
+    const running = this.running;
+    const n = running.length;
+    if (n === 0 || n > this.config.maxNumBatchedTokens) return 0;
+    if (this.waiting.length > 0 && n < this.config.maxNumSeqs) return 0;
+    const bs = this.kv.blockSize;
+    let k = maxSteps;
+    for (const req of running) {
+      const computed = req.numComputedTokens;
+      if (req.numTokens - computed !== 1 || this.kv.numBlocksOf(req.id) !== Math.ceil(computed / bs)) return 0;
+      // The step (0-based) at which each stop rule would fire; the run ends before the first.
+      const spec = req.spec;
+      const out = req.numOutputTokens;
+      k = Math.min(k, spec.maxTokens - out - 1, this.config.maxModelLen - req.numTokens - 1);
+      if (spec.eosTokenIds?.has(sampledToken) || spec.stopTokenIds?.has(sampledToken)) k = Math.min(k, Math.max(0, (spec.minTokens ?? 0) - out));
+      if (k <= 0) return 0;
+    }
+    // New blocks over k steps grow with k: the longest run whose blocks are all free.
+    const free = this.kv.numFreeBlocks;
+    const blocksFor = (steps: number): number => {
+      let total = 0;
+      for (const req of running) total += Math.ceil((req.numComputedTokens + steps) / bs) - Math.ceil(req.numComputedTokens / bs);
+      return total;
+    };
+    if (blocksFor(k) <= free) return k;
+    let lo = 0;
+    let hi = k;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (blocksFor(mid) <= free) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Runs `numSteps` (at most `decodeRunLength(sampledToken, ...)`) decode steps of the whole
+   * running batch at once, each sampling `sampledToken`, with the same effect on requests and on the
+   * KV cache as that many `plan` + `commit` pairs: blocks are taken and full blocks registered in
+   * the same order (step by step, in batch order), so block ids, evictions and prefix-cache state
+   * come out identical. Costs O(numSteps + new blocks), not O(numSteps x batch). Step ids advance
+   * by numSteps; no finish or preemption can happen (the run length excludes them).
+   */
+  advanceDecodes(numSteps: number, sampledToken: number): void {
+    if (numSteps <= 0) return;
+    if (numSteps > this.decodeRunLength(sampledToken, numSteps)) throw new Error(`cannot advance ${numSteps} decode steps: the batch would change`);
+    const bs = this.kv.blockSize;
+    // At step j a request takes a block when its position computed + j starts one (j = phase
+    // mod bs), and fills one when computed + j + 1 ends one (j = phase - 1 mod bs). Bucket the
+    // requests by phase, in batch order, and walk the steps.
+    const byPhase = new Array<SchedRequest[] | undefined>(bs);
+    for (const req of this.running) {
+      (byPhase[(bs - (req.numComputedTokens % bs)) % bs] ??= []).push(req);
+      for (let j = 0; j < numSteps; j++) req.tokenIds.push(sampledToken);
+    }
+    for (let j = 0; j < numSteps; j++) {
+      const takers = byPhase[j % bs];
+      if (takers !== undefined) {
+        for (const req of takers) {
+          if (!this.kv.allocate(req.id, req.numComputedTokens + j + 1)) throw new Error(`decode run: no block for ${req.id}`);
+        }
+      }
+      const fillers = byPhase[(j + 1) % bs];
+      if (fillers !== undefined) for (const req of fillers) this.kv.commitTokens(req.id, req.tokenIds, req.numComputedTokens + j + 1);
+    }
+    for (const req of this.running) req.numComputedTokens += numSteps;
+    this.nextStepId += numSteps;
+  }
+
   /**
    * Applies a computed step: advances each request, appends sampled tokens (`sampled` maps a
    * request id to its token for every entry with `sample`), registers newly full blocks in the

@@ -39,6 +39,16 @@ export class LoadTracker {
     if (r.remainingOutputTokens > 0) r.remainingOutputTokens--;
   }
 
+  /** `count` further tokens streamed back after the first (a batch of decode steps at once). */
+  tokens(requestId: string, count: number): void {
+    const r = this.inFlight.get(requestId);
+    if (r === undefined || count <= 0) return;
+    this.token(requestId);
+    const more = Math.min(count - 1, r.remainingOutputTokens);
+    this.workTokens[r.endpointIndex]! -= more;
+    r.remainingOutputTokens -= more;
+  }
+
   finished(requestId: string): void {
     const r = this.inFlight.get(requestId);
     if (r === undefined) return;

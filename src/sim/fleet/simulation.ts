@@ -22,6 +22,12 @@ export interface FleetConfig {
   readonly requestLatencyMs?: number;
   /** Called after every step's commit, with the replica (its scheduler and KV state are the step's outcome). */
   readonly onStepEnd?: (replicaIndex: number, replica: SimReplica, plan: StepPlan, startMs: number, endMs: number) => void;
+  /**
+   * Run stretches of identical decode steps at once (default true; off when `onStepEnd` is set,
+   * which must see every step). The result is that of stepping one at a time, up to float
+   * rounding of the modelled step times.
+   */
+  readonly decodeRuns?: boolean;
   /** Called now and then with the simulated time and requests finished so far. */
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
 }
@@ -47,6 +53,8 @@ export interface FleetResult {
   readonly startMs: number;
   readonly endMs: number;
   readonly numEvents: number;
+  /** Steps that ran inside decode runs (all at once), among all replicas' steps. */
+  readonly numDecodeRunSteps: number;
   /** Per replica: time-integrals per bin (busy ms, KV usage x ms, waiting x ms, running x ms). */
   readonly replicaTimeline: { readonly binWidthMs: number; readonly channels: readonly Float64Array[] }[];
   /** Fleet counts per bin (output tokens, arrivals, finished). */
@@ -86,6 +94,8 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   const replicaSeries = replicas.map(() => new BinnedSeries(4));
   const fleetSeries = new BinnedSeries(3);
   const queue = new EventQueue<FleetEvent>();
+  /** Times of the queued arrival and deliver events: the only events that look at or change a replica from outside. */
+  const arrivalTimes = new EventQueue<{ readonly timeMs: number; readonly rank: 0 }>();
 
   // Arrivals are pulled one at a time ("at" items are in time order); later conversation turns wait
   // in `followUps` until their previous turn finishes, and --max-concurrency overflow in `held`.
@@ -99,6 +109,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   /** Time of the latest thing that happened (an event, or a step run ahead of the queue). */
   let lastMs = 0;
   let numEvents = 0;
+  let numDecodeRunSteps = 0;
 
   const pullNextArrival = (): FleetEvent[] => {
     for (let next = items.next(); !next.done; next = items.next()) {
@@ -256,6 +267,88 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     config.onStepEnd?.(r, replica, plan, stepStartMs, nowMs);
   };
 
+  const decodeRuns = (config.decodeRuns ?? true) && config.onStepEnd === undefined;
+
+  /**
+   * How far a replica may run ahead on its own. Replicas meet only at arrivals (routing reads
+   * their state, a request joins one), so a replica can step up to the next queued arrival,
+   * past other replicas' steps. Unless finishing a request can send another (a conversation's
+   * next turn, a request held by --max-concurrency): then any other replica's step end might, so
+   * the next event of any kind bounds it.
+   */
+  const horizonMs = (): number => {
+    const dynamic = config.maxConcurrency !== undefined || sessionOf.size > 0;
+    return (dynamic ? queue.peekTimeMs() : arrivalTimes.peekTimeMs()) ?? Infinity;
+  };
+
+  /**
+   * Runs, at once, the decode steps of replica r that all end before `nextDueMs` while its batch
+   * stays the same (nothing arrives, finishes or is preempted in between): the same scheduler and
+   * KV effects as stepping one at a time (`Scheduler.advanceDecodes`), with every step's tokens,
+   * gaps, busy time and KV usage recorded as a step would record them. Returns the time the last
+   * such step ends (nowMs when none can run: the caller steps normally).
+   */
+  const runDecodes = (r: number, nowMs: number, nextDueMs: number): number => {
+    const replica = replicas[r]!;
+    const k = replica.decodeRunLength(Number.MAX_SAFE_INTEGER);
+    if (k < 2) return nowMs;
+    const stepMs = replica.decodeRunTimer();
+    const ends: number[] = [];
+    let t = nowMs;
+    for (let j = 0; j < k; j++) {
+      const end = t + stepMs(j);
+      if (!(end < nextDueMs)) break;
+      ends.push((t = end));
+    }
+    const m = ends.length;
+    if (m === 0) return nowMs;
+
+    const running = replica.scheduler.runningRequests;
+    const kv = replica.kv;
+    const bs = kv.blockSize;
+    // Blocks taken at step j: requests whose next position starts a block, every bs steps by phase.
+    const takenAtPhase = new Array<number>(bs).fill(0);
+    for (const req of running) takenAtPhase[(bs - (req.numComputedTokens % bs)) % bs]!++;
+    const series = replicaSeries[r]!;
+    const { numWaiting, numRunning } = replica.scheduler.stats;
+    series.addInterval(nowMs, t, REPLICA_CHANNELS.busyMs, 1);
+    series.addInterval(nowMs, t, REPLICA_CHANNELS.numWaiting, numWaiting);
+    series.addInterval(nowMs, t, REPLICA_CHANNELS.numRunning, numRunning);
+    let used = kv.numUsedBlocks;
+    let start = nowMs;
+    for (let j = 0; j < m; j++) {
+      const end = ends[j]!;
+      used += takenAtPhase[j % bs]!;
+      series.addInterval(start, end, REPLICA_CHANNELS.kvUsage, used / kv.numBlocks);
+      fleetSeries.addAt(end, FLEET_CHANNELS.outputTokens, running.length);
+      busyMs[r]! += end - start;
+      start = end;
+    }
+    for (const req of running) {
+      const live = byId.get(req.id)!;
+      const rec = live.record;
+      let j = 0;
+      // A prompt with one token left to compute is planned like a decode: its first token is here.
+      if (rec.firstTokenMs === undefined) {
+        rec.firstTokenMs = ends[j++]!;
+        rec.numCachedPromptTokens = live.sched.numCachedPromptTokens;
+      }
+      let last = j === 0 ? rec.lastTokenMs! : rec.firstTokenMs;
+      for (; j < m; j++) {
+        rec.itlMs.push(ends[j]! - last);
+        last = ends[j]!;
+      }
+      rec.lastTokenMs = last;
+      rec.numOutputTokens += m;
+      tracker.tokens(req.id, m);
+    }
+    replica.advanceDecodes(m);
+    numSteps[r]! += m;
+    numDecodeRunSteps += m;
+    lastMs = Math.max(lastMs, t);
+    return t;
+  };
+
   /**
    * A step ends: commit it, then start the next one. While no other event is due before the next
    * step would end, the replica runs ahead here, step after step, without going through the queue:
@@ -274,13 +367,16 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
         busy[r] = false;
         return out;
       }
-      let nextDueMs = queue.peekTimeMs() ?? Infinity;
+      let nextDueMs = horizonMs();
       for (const e of out) nextDueMs = Math.min(nextDueMs, e.timeMs);
       if (nextDueMs <= nowMs) {
         wakePending[r] = true; // stays busy: the next step starts after same-time events
         out.push({ kind: "step-start", timeMs: nowMs, rank: 2, replica: r });
         return out;
       }
+      // Identical decode steps that end before anything else happens run at once; the step after
+      // them (the one that finishes a request, or reaches nextDueMs) is planned normally below.
+      if (decodeRuns) nowMs = runDecodes(r, nowMs, nextDueMs);
       const next = beginStep(r, nowMs);
       if (next === null) return out;
       if (next.endMs >= nextDueMs) {
@@ -293,19 +389,25 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     }
   };
 
-  for (const e of pullNextArrival()) queue.push(e);
+  const noteArrivals = (events: readonly FleetEvent[]): readonly FleetEvent[] => {
+    for (const e of events) if (e.kind === "arrival" || e.kind === "deliver") arrivalTimes.push({ timeMs: e.timeMs, rank: 0 });
+    return events;
+  };
+  for (const e of noteArrivals(pullNextArrival())) queue.push(e);
   runEventLoop(queue, (event) => {
     lastMs = Math.max(lastMs, event.timeMs);
     if (++numEvents % 4096 === 0) config.onProgress?.(event.timeMs, numFinished);
     switch (event.kind) {
       case "arrival":
-        return onArrival(event.item, event.fromWorkload, event.scheduledMs, event.timeMs);
+        arrivalTimes.pop();
+        return noteArrivals(onArrival(event.item, event.fromWorkload, event.scheduledMs, event.timeMs));
       case "deliver":
-        return onDeliver(event.item, event.scheduledMs, event.sentMs, event.timeMs);
+        arrivalTimes.pop();
+        return noteArrivals(onDeliver(event.item, event.scheduledMs, event.sentMs, event.timeMs));
       case "step-start":
-        return onStepStart(event.replica, event.timeMs);
+        return noteArrivals(onStepStart(event.replica, event.timeMs));
       case "step-end":
-        return onStepEnd(event.replica, event.plan, event.startMs, event.timeMs);
+        return noteArrivals(onStepEnd(event.replica, event.plan, event.startMs, event.timeMs));
     }
   });
   config.onProgress?.(lastMs, numFinished);
@@ -325,6 +427,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     startMs: startMs === Infinity ? 0 : startMs,
     endMs,
     numEvents,
+    numDecodeRunSteps,
     replicaTimeline: replicaSeries.map((s) => s.snapshot(endMs)),
     fleetTimeline: fleetSeries.snapshot(endMs),
   };

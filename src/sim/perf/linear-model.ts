@@ -53,6 +53,8 @@ export function linearFeatures(costs: DeploymentCosts, sequences: readonly Seque
 
 export class LinearStepTime implements StepTimeModel {
   readonly description: string;
+  /** Every feature of a decode step is affine in its contexts. */
+  readonly decodeTimeIsAffine = true;
   private readonly weights: Float64Array;
   private readonly scratch = new Float64Array(LINEAR_FEATURES.length);
 

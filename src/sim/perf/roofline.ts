@@ -19,6 +19,8 @@ import type { SequenceWork, StepTimeModel } from "./step-time.js";
  */
 export class RooflineStepTime implements StepTimeModel {
   readonly description: string;
+  /** A decode's attention is proportional to its context (compute and reads alike), the rest is fixed. */
+  readonly decodeTimeIsAffine = true;
   private readonly flopsPerMs: number;
   private readonly bytesPerMs: number;
   private readonly linkBytesPerMs: number;
