@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "huge_pages.h"
 #include "cpu.h"
 #include "dequant.h"
 #include "ggml_blocks.h"
@@ -393,6 +394,20 @@ void Quantize(const Napi::CallbackInfo& info) {
   quantize_q4_k(src.data, src.length, dst.data);
 }
 
+// allocStreamed(bytes): an ArrayBuffer (contents undefined) in memory meant for weights
+// (huge_pages.h), freed when the buffer is collected.
+Napi::Value AllocStreamed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t bytes = size_t(integer(info, 0, "bytes", 0, int64_t(1) << 46));
+  void* p = alloc_streamed(bytes);
+  Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(bytes));
+  return Napi::ArrayBuffer::New(env, p, bytes, [](Napi::Env e, void* data, size_t* n) {
+    Napi::MemoryManagement::AdjustExternalMemory(e, -int64_t(*n));
+    delete n;
+    std::free(data);
+  }, new size_t(bytes));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   Napi::Function rope = RopeTableWrap::Init(env);
@@ -405,6 +420,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PackedWeight", packed);
   exports.Set("supportedIsas", Napi::Function::New(env, SupportedIsas));
   exports.Set("quantize", Napi::Function::New(env, Quantize));
+  exports.Set("allocStreamed", Napi::Function::New(env, AllocStreamed));
   return exports;
 }
 

@@ -46,6 +46,9 @@ struct AttnTask {
   const float* const* kBlocks = nullptr;  // per block: this head's keys, (headDim, blockSize)
   const float* const* vBlocks = nullptr;  // per block: row o (headDim values) at vBlocks[b] + o * vStride
   size_t vStride = 0;
+  // the same blocks in f16, for Kernels::attend_f16 (vStride in elements)
+  const uint16_t* const* kBlocks16 = nullptr;
+  const uint16_t* const* vBlocks16 = nullptr;
   int row0 = 0, pos0 = 0, numRows = 0;  // batch rows row0.. at positions pos0.. (attend to 0..=pos)
   float* scores = nullptr;              // scratch: 4 rows of numBlocks * blockSize floats
 };
@@ -68,11 +71,16 @@ struct Kernels {
   void (*f32_to_f16)(const float* src, uint16_t* dst, size_t n);
   void (*f16_to_f32)(const uint16_t* src, float* dst, size_t n);
   void (*attend)(const AttnTask&);
+  // optional: attention straight from f16 blocks (kBlocks16 / vBlocks16), the same results as
+  // `attend` on the blocks converted to f32; false (nothing done) for shapes it does not take
+  bool (*attend_f16)(const AttnTask&);
   // quantized activations are followed by this many zero rows (kernels that read whole tiles of tokens)
   int actPadRows;
   // activation bytes a matmul task covers (0: the default, sized for L2); kernels that repack
   // weights per task want many tokens per task
   size_t actChunkBytes;
+  // the same for F32 / F16 / BF16 weights (f32 activations; 0: the default)
+  size_t floatChunkBytes;
   // optional (null: weights are always read in ggml layout): bytes of `type` weights in this
   // table's packed layout (0 if it has none for that type), and packing of 16-row tiles
   // [tile0, tile1) of them; matmul tasks then start on 16-row boundaries

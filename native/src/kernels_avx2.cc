@@ -334,6 +334,8 @@ const Kernels kTable = {
     f32_to_f16_avx2,
     f16_to_f32_avx2,
     g_attend,
+    nullptr,
+    0,
     0,
     0,
     nullptr,

@@ -161,7 +161,7 @@ static void mm_q6_k(const Acts& a, const MatmulTask& t) {
 const Kernels kTable = {
     "scalar",  mm_f32,         mm_f16,          mm_bf16,    mm_q8_0, mm_q4_0, mm_q4_k, mm_q6_k,
     g_quantize_q8_0, g_quantize_q8_k, g_rms_norm, g_swiglu, g_add,   g_softmax, g_rope,
-    g_f32_to_f16,    g_f16_to_f32,    g_attend,        0,               0,       nullptr, nullptr,
+    g_f32_to_f16,    g_f16_to_f32,    g_attend,        nullptr,         0,               0,       0,       nullptr, nullptr,
 };
 
 }  // namespace

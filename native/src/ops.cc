@@ -1,3 +1,4 @@
+#include "huge_pages.h"
 #include "ops.h"
 
 #include <algorithm>
@@ -14,6 +15,7 @@ constexpr size_t kParallelElems = 1 << 15;  // below this an element-wise op run
 constexpr size_t kActChunkBytes = 256 << 10; // activations of one token chunk (stay in L2)
 constexpr int kAttnQueryChunk = 64;         // query tokens per attention task
 constexpr int kAttnScoreRows = 4;           // queries a kernel may score at once (AttnTask::scores)
+constexpr int kAttnDirectQueries = 8;       // up to this many queries per task read an f16 cache in place
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
@@ -94,8 +96,7 @@ std::unique_ptr<PackedWeight> Context::pack(int type, const uint8_t* w, int rows
   p->cols = cols;
   p->bytes = bytes;
   p->kernels = k_;
-  p->data = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-  if (!p->data) throw std::bad_alloc();
+  p->data = static_cast<uint8_t*>(alloc_streamed(bytes));
   const size_t rowBytes = row_bytes(type, cols);
   const int numTiles = (rows + 15) / 16;
   const int perTask = std::max(1, numTiles / (numThreads() * 8));
@@ -125,7 +126,8 @@ void Context::matmul(int type, const uint8_t* w, int rows, int cols, const float
   const size_t rowBytes = row_bytes(type, cols);
   // Token chunks whose activations stay in L2 while every weight row of the chunk meets them.
   const size_t actBytes = size_t(cols) * (is_float_type(type) ? 4 : 1);
-  const size_t chunkBytes = k_->actChunkBytes ? k_->actChunkBytes : kActChunkBytes;
+  const size_t tableBytes = is_float_type(type) ? k_->floatChunkBytes : k_->actChunkBytes;
+  const size_t chunkBytes = tableBytes ? tableBytes : kActChunkBytes;
   int tc = int(std::max<size_t>(1, chunkBytes / actBytes));
   if (tc >= 16 || k_->actPadRows) tc = std::max(16, tc / 16 * 16);  // tile kernels start tiles on multiples of 16
   tc = std::min(tc, T);
@@ -262,33 +264,8 @@ void Context::attention(const KvLayout& kv, const uint8_t* base, int layer, cons
     const SeqDesc& s = seqs[u.seq];
     const int ctx = s.numCachedTokens + u.first + u.count;  // keys 0 .. ctx-1
     const int nb = (ctx + bs - 1) / bs;
-    // scratch: block pointers, scores, and for an f16 cache the blocks converted to f32
-    const size_t convElems = kv.f16 ? size_t(nb) * (headBlockElems * 2) : 0;
-    const size_t ptrFloats = size_t(nb) * 2 * sizeof(void*) / sizeof(float);
-    const size_t scoreFloats = size_t(kAttnScoreRows) * nb * bs;
-    float* scratch = threadScratch_[size_t(thread)].get<float>(ptrFloats + scoreFloats + convElems + 16);
-    const float** kBlocks = reinterpret_cast<const float**>(scratch);
-    const float** vBlocks = kBlocks + nb;
-    float* scores = scratch + ptrFloats;
-    float* conv = scores + scoreFloats;
-    for (int b = 0; b < nb; b++) {
-      const size_t block = size_t(s.blockTable[b]);
-      const size_t kOff = kv.kIndex(block, u.kvHead, 0, 0);
-      const size_t vOff = block * bs * kv.kvDim() + size_t(u.kvHead) * hd;  // element index of row 0
-      if (kv.f16) {
-        float* kc = conv + size_t(b) * 2 * headBlockElems;
-        float* vc = kc + headBlockElems;
-        k_->f16_to_f32(reinterpret_cast<const uint16_t*>(kPlane) + kOff, kc, headBlockElems);
-        const int rows = std::min(bs, ctx - b * bs);
-        for (int o = 0; o < rows; o++)
-          k_->f16_to_f32(reinterpret_cast<const uint16_t*>(vPlane) + vOff + size_t(o) * kv.kvDim(), vc + size_t(o) * hd, size_t(hd));
-        kBlocks[b] = kc;
-        vBlocks[b] = vc;
-      } else {
-        kBlocks[b] = reinterpret_cast<const float*>(kPlane) + kOff;
-        vBlocks[b] = reinterpret_cast<const float*>(vPlane) + vOff;
-      }
-    }
+    const uint16_t* kHalf = reinterpret_cast<const uint16_t*>(kPlane);
+    const uint16_t* vHalf = reinterpret_cast<const uint16_t*>(vPlane);
     AttnTask t;
     t.q = q;
     t.out = out;
@@ -298,13 +275,56 @@ void Context::attention(const KvLayout& kv, const uint8_t* base, int layer, cons
     t.headEnd = t.headBegin + group;
     t.scale = scale;
     t.blockSize = bs;
-    t.kBlocks = kBlocks;
-    t.vBlocks = vBlocks;
-    t.vStride = kv.f16 ? size_t(hd) : size_t(kv.kvDim());
     t.row0 = s.tokenStart + u.first;
     t.pos0 = s.numCachedTokens + u.first;
     t.numRows = u.count;
-    t.scores = scores;
+    // Points t at the unit's blocks: in place (f32 cache; f16 cache when `inPlace16`), or for an
+    // f16 cache converted to f32 in this thread's scratch. Scratch: block pointers, scores, copies.
+    auto setBlocks = [&](bool inPlace16) {
+      const bool copy = kv.f16 && !inPlace16;
+      const size_t ptrFloats = size_t(nb) * 2 * sizeof(void*) / sizeof(float);
+      const size_t scoreFloats = size_t(kAttnScoreRows) * nb * bs;
+      const size_t convElems = copy ? size_t(nb) * (headBlockElems * 2) : 0;
+      float* scratch = threadScratch_[size_t(thread)].get<float>(ptrFloats + scoreFloats + convElems + 16);
+      const float** kBlocks = reinterpret_cast<const float**>(scratch);
+      const float** vBlocks = kBlocks + nb;
+      const uint16_t** kBlocks16 = reinterpret_cast<const uint16_t**>(kBlocks);
+      const uint16_t** vBlocks16 = reinterpret_cast<const uint16_t**>(vBlocks);
+      float* conv = scratch + ptrFloats + scoreFloats;
+      for (int b = 0; b < nb; b++) {
+        const size_t block = size_t(s.blockTable[b]);
+        const size_t kOff = kv.kIndex(block, u.kvHead, 0, 0);
+        const size_t vOff = block * bs * kv.kvDim() + size_t(u.kvHead) * hd;  // element index of row 0
+        if (inPlace16) {
+          kBlocks16[b] = kHalf + kOff;
+          vBlocks16[b] = vHalf + vOff;
+        } else if (copy) {
+          float* kc = conv + size_t(b) * 2 * headBlockElems;
+          float* vc = kc + headBlockElems;
+          k_->f16_to_f32(kHalf + kOff, kc, headBlockElems);
+          const int rows = std::min(bs, ctx - b * bs);
+          for (int o = 0; o < rows; o++) k_->f16_to_f32(vHalf + vOff + size_t(o) * kv.kvDim(), vc + size_t(o) * hd, size_t(hd));
+          kBlocks[b] = kc;
+          vBlocks[b] = vc;
+        } else {
+          kBlocks[b] = reinterpret_cast<const float*>(kPlane) + kOff;
+          vBlocks[b] = reinterpret_cast<const float*>(vPlane) + vOff;
+        }
+      }
+      t.kBlocks = inPlace16 ? nullptr : kBlocks;
+      t.vBlocks = inPlace16 ? nullptr : vBlocks;
+      t.kBlocks16 = inPlace16 ? kBlocks16 : nullptr;
+      t.vBlocks16 = inPlace16 ? vBlocks16 : nullptr;
+      t.vStride = copy ? size_t(hd) : size_t(kv.kvDim());
+      t.scores = scratch + ptrFloats;
+    };
+    // A few queries (decode) read an f16 cache in place when the kernels can (bit for bit the
+    // same results); more queries convert its blocks once for all of them.
+    if (kv.f16 && k_->attend_f16 && u.count * group <= kAttnDirectQueries) {
+      setBlocks(true);
+      if (k_->attend_f16(t)) return;
+    }
+    setBlocks(false);
     k_->attend(t);
   });
 }

@@ -6,7 +6,8 @@
  * f16 and f32 caches.
  * Tolerances: cache contents after writeKv and copyBlocks are bitwise equal (same f16 rounding);
  * attention outputs within 2e-5 absolute (values in [-1, 1]; the reference accumulates in f64), and
- * bitwise the same for a sequence alone as in the batch.
+ * bitwise the same for a sequence alone as in the batch, and for each token alone (a decode-sized
+ * call, which reads an f16 cache in place) as in its chunk.
  */
 import { it } from "vitest";
 import type { AttentionBatch, BatchSequence, KvCacheShape, KvDtype } from "../../src/engine/backend/backend.js";
@@ -112,6 +113,15 @@ describeNative("native paged attention", () => {
           const alone = new Float32Array(rows[1] - rows[0]);
           be.attention(kv, layer, q.subarray(...rows), cfg.numHeads, batchOf([{ ...seq, tokenStart: 0 }], cfg.blockSize), scale, alone);
           expectIdentical(alone, got.subarray(...rows), `${isa} sequence at ${seq.numCachedTokens} alone vs batched`);
+          // each token as a one-token (decode) call: an f16 cache is then read in place, not
+          // through an f32 copy, with bitwise the same result
+          for (let t = 0; t < seq.numTokens; t++) {
+            const row = [(seq.tokenStart + t) * qDim, (seq.tokenStart + t + 1) * qDim] as const;
+            const one = new Float32Array(qDim);
+            const single = { ...seq, tokenStart: 0, numTokens: 1, numCachedTokens: seq.numCachedTokens + t };
+            be.attention(kv, layer, q.subarray(...row), cfg.numHeads, batchOf([single], cfg.blockSize), scale, one);
+            expectIdentical(one, got.subarray(...row), `${isa} token at ${seq.numCachedTokens + t} alone vs in its chunk`);
+          }
         }
       }
     });

@@ -4,7 +4,7 @@
  * reference quantizer (used to write large benchmark models quickly) matches the TypeScript one
  * byte for byte.
  */
-import { it } from "vitest";
+import { expect, it } from "vitest";
 import { loadAddon } from "../../src/engine/backend/native/addon.js";
 import { loadNativeBackend, NATIVE_ISAS, type NativeIsa } from "../../src/engine/backend/native/index.js";
 import { GgmlType, quantize } from "../../src/engine/quant/index.js";
@@ -13,6 +13,16 @@ import { describeNative, ISAS, randomFloats } from "./helpers.js";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeNative("native runtime", () => {
+  it("weight memory from the backend holds what is written to it (large tensors on huge pages)", () => {
+    const be = loadNativeBackend({ threads: 1 })!;
+    for (const n of [0, 1, 100, 600 << 10, (3 << 20) + 5]) {
+      const buf = be.allocWeightBytes(n);
+      expect(buf.length).toBe(n);
+      for (let i = 0; i < n; i += 4093) buf[i] = i & 0xff;
+      for (let i = 0; i < n; i += 4093) expect(buf[i]).toBe(i & 0xff);
+    }
+  });
+
   it("an idle pool of 4 threads uses (almost) no CPU", async () => {
     const be = loadNativeBackend({ threads: 4 })!;
     const cols = 1024, rows = 512;

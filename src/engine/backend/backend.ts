@@ -70,6 +70,11 @@ export interface Backend {
   readonly name: string;
   /** Called once per weight at load time; may fill `w.prepared`. */
   prepareWeight(w: WeightMatrix): void;
+  /**
+   * Optional: a buffer of `byteSize` bytes (contents undefined) for a weight tensor the loader is
+   * about to read, in memory this backend streams fastest (the native backend: huge pages).
+   */
+  allocWeightBytes?(byteSize: number): Buffer;
   /** out (numTokens, w.rows) = x (numTokens, w.cols) · wᵀ */
   matmul(w: WeightMatrix, x: Float32Array, numTokens: number, out: Float32Array): void;
   /** out (tokens.length, w.cols) = rows of the embedding table */

@@ -63,7 +63,7 @@ export function loadWeights(
     return t;
   };
   const read = (t: GgufTensorInfo): Buffer => {
-    const data = file.readTensor(t);
+    const data = backend.allocWeightBytes ? file.readTensor(t, (n) => backend.allocWeightBytes!(n)) : file.readTensor(t);
     loadedBytes += t.byteSize;
     onProgress?.({ loadedBytes, totalBytes });
     return data;

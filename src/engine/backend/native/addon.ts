@@ -71,6 +71,8 @@ export interface NativeAddon {
   /** Per-frequency inverse wavelengths (ropeDim / 2 of them); cos/sin are cached per position. */
   RopeTable: new (invFreq: Float64Array) => NativeRopeTable;
   PackedWeight: abstract new () => NativePackedWeight;
+  /** Memory for weights: 2 MiB aligned and advised for transparent huge pages (contents undefined). */
+  allocStreamed(bytes: number): ArrayBuffer;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };

@@ -36,6 +36,11 @@ export class NativeBackend implements Backend {
     this.name = `native-${ctx.isa}`;
   }
 
+  /** Weights in huge pages: decode streams every weight once a token (native/src/huge_pages.h). */
+  allocWeightBytes(byteSize: number): Buffer {
+    return Buffer.from(this.addon.allocStreamed(byteSize), 0, byteSize);
+  }
+
   prepareWeight(w: WeightMatrix): void {
     if (!isSupportedWeightType(w.type)) throw new Error(`tensor ${w.name}: type ${ggmlTypeName(w.type)} is not supported by the native backend`);
     if (!this.packWeights || this.ownPacked(w)) return; // tied embeddings are one matrix, prepared once

@@ -207,10 +207,14 @@ export class GgufFile {
     return this.byName.get(name);
   }
 
-  /** The raw bytes of one tensor, in a fresh buffer of exactly `byteSize` bytes. */
-  readTensor(info: GgufTensorInfo): Buffer {
+  /**
+   * The raw bytes of one tensor, in a fresh buffer of exactly `byteSize` bytes (from `allocate`,
+   * e.g. a backend's own memory for weights).
+   */
+  readTensor(info: GgufTensorInfo, allocate: (byteSize: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
     if (this.fd === null) throw new GgufError(this.path, "file is closed");
-    const buf = Buffer.allocUnsafeSlow(info.byteSize);
+    const buf = allocate(info.byteSize);
+    if (buf.length !== info.byteSize) throw new RangeError(`tensor ${info.name}: the allocator gave ${buf.length} bytes for ${info.byteSize}`);
     readFully(this.fd, buf, this.dataOffset + info.offset);
     return buf;
   }
