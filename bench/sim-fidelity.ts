@@ -1,14 +1,16 @@
 /**
- * Issue-7 fidelity measurement, through the real CLI: `flotilla serve` (stories260K, --log-steps)
+ * Issue-7 fidelity measurement, through the real CLI: `flotilla serve` (see `modelPath`, --log-steps)
  * serves workload A under `flotilla bench`; `flotilla sim calibrate` fits the step-time model to
  * A's step log (and the client-to-engine latency to A's bench result); then workload B (other lengths, another rate) is served for real and simulated
  * with the calibrated spec, and TTFT, TPOT and E2E are compared at p50 and p90 (A too, in sample).
- * Usage: npm run build && npx tsx bench/sim-fidelity.ts [--port 18931] [--requests 200]
+ * Usage: npm run build && npx tsx bench/sim-fidelity.ts [--port 18931] [--requests 200] [--model stories15M-q8|stories260K|FILE]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { writeRandomModel } from "../src/engine/model/testing/random-model.js";
+import { GgmlType } from "../src/engine/quant/index.js";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,7 +18,27 @@ const arg = (name: string, fallback: string) => {
 };
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "bin/flotilla.js");
-const MODEL = resolve(ROOT, "../shared/models/stories260K.gguf");
+/**
+ * The served model. Default: a random-weight model of the stories15M shape (Q8_0, Llama-2 vocab),
+ * written once into the temp folder: its steps (~2-10 ms) are mostly compute, as a GPU engine's
+ * are, where stories260K's (~0.5 ms) are mostly host overhead the simulator does not model.
+ * `--model stories260K` serves the tiny trained model instead; any other value is a GGUF path.
+ */
+function modelPath(): string {
+  const choice = arg("model", "stories15M-q8");
+  if (choice === "stories260K") return resolve(ROOT, "../shared/models/stories260K.gguf");
+  if (choice !== "stories15M-q8") return resolve(choice);
+  const path = join(tmpdir(), "flotilla-bench-models", "stories15M-Q8_0-random-v1.gguf");
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeRandomModel(path, {
+      architecture: "llama", dim: 288, numLayers: 6, numHeads: 6, numKvHeads: 6, ffnDim: 768, contextLength: 2048,
+      weightType: GgmlType.Q8_0, vocabFrom: resolve(ROOT, "../shared/models/vocab/ggml-vocab-llama-spm.gguf"), seed: 15, name: "random stories15M shape",
+    });
+  }
+  return path;
+}
+const MODEL = modelPath();
 const PORT = Number(arg("port", "18931"));
 const REQUESTS = arg("requests", "200");
 const dir = join(tmpdir(), "flotilla-sim-fidelity");
