@@ -1,6 +1,6 @@
 import { failureReason, type OkRecord, type RequestRecord } from "../client/record.js";
 import { meetsSlo, type Slo, tpotMs } from "./request-metrics.js";
-import { latencyStats, type LatencyStats } from "./stats.js";
+import { concatSamples, latencyStats, type LatencyStats } from "./stats.js";
 import { concurrencyStats, peakOutputThroughput } from "./timeseries.js";
 
 /** The client-side measurements of one run (the `metrics` of summary.json). */
@@ -98,7 +98,7 @@ export function runMetrics(records: readonly RequestRecord[], durationMs: number
     latencyMs: {
       ttft: latencyStats(ok.map((r) => r.ttftMs)),
       tpot: latencyStats(ok.map(tpotMs).filter((x): x is number => x !== null)),
-      itl: latencyStats(ok.flatMap((r) => r.itlMs)),
+      itl: latencyStats(concatSamples(ok.map((r) => r.itlMs))),
       e2e: latencyStats(ok.map((r) => r.e2eMs)),
       queue: latencyStats(records.map((r) => r.startMs - r.scheduledMs)),
     },
@@ -111,3 +111,4 @@ function sum(xs: readonly number[]): number {
   for (const x of xs) s += x;
   return s;
 }
+

@@ -16,7 +16,7 @@ export interface LatencyStats {
  * The q-th percentile (0..100) of ascending `sorted`, interpolating linearly between the two
  * nearest ranks (numpy's default method, which vLLM and SGLang use).
  */
-export function percentile(sorted: readonly number[], q: number): number {
+export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError("percentile of no samples");
   const pos = ((sorted.length - 1) * q) / 100;
   const lo = Math.floor(pos);
@@ -25,10 +25,9 @@ export function percentile(sorted: readonly number[], q: number): number {
 }
 
 /** Stats of `samples`, or null when there are none (e.g. TPOT when every answer is one token). */
-export function latencyStats(samples: readonly number[]): LatencyStats | null {
+export function latencyStats(samples: ArrayLike<number>): LatencyStats | null {
   if (samples.length === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
-  const arr = Array.from(sorted);
+  const arr = Float64Array.from(samples).sort();
   let sum = 0;
   for (const x of arr) sum += x;
   const mean = sum / arr.length;
@@ -51,15 +50,25 @@ export function latencyStats(samples: readonly number[]): LatencyStats | null {
  * Points of the empirical CDF, at most `maxPoints` of them (evenly spaced in probability), for
  * plotting: [value, fraction of samples <= value].
  */
-export function cdfPoints(samples: readonly number[], maxPoints = 400): Array<[number, number]> {
+export function cdfPoints(samples: ArrayLike<number>, maxPoints = 400): Array<[number, number]> {
   if (samples.length === 0) return [];
-  const sorted = Array.from(Float64Array.from(samples).sort());
+  const sorted = Float64Array.from(samples).sort();
   const n = sorted.length;
-  if (n <= maxPoints) return sorted.map((v, i) => [v, (i + 1) / n]);
+  if (n <= maxPoints) return Array.from(sorted, (v, i): [number, number] => [v, (i + 1) / n]);
   const out: Array<[number, number]> = [];
   for (let k = 1; k <= maxPoints; k++) {
     const i = Math.ceil((k / maxPoints) * n) - 1;
     out.push([sorted[i]!, (i + 1) / n]);
   }
+  return out;
+}
+
+/** The samples of several lists in one typed array (a long run has millions of gaps between tokens). */
+export function concatSamples(lists: readonly (readonly number[])[]): Float64Array {
+  let n = 0;
+  for (const l of lists) n += l.length;
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const l of lists) for (let i = 0; i < l.length; i++) out[at++] = l[i]!;
   return out;
 }

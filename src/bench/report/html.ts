@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OkRecord, RequestRecord } from "../client/record.js";
 import { tpotMs } from "../metrics/request-metrics.js";
-import { cdfPoints } from "../metrics/stats.js";
+import { cdfPoints, concatSamples } from "../metrics/stats.js";
 import { concurrencySteps, niceBucketMs, outputThroughputSeries } from "../metrics/timeseries.js";
 import { describeArrivals } from "../workload/arrivals.js";
 import { REPORT_FILE } from "./files.js";
@@ -113,7 +113,7 @@ function failuresTable(runs: readonly RunSummary[]): string {
   return `<h2>Failures</h2>${table(["Run", "Reason", "Count", "First message"], rows)}`;
 }
 
-function latencySamples(records: readonly RequestRecord[], key: LatencyKey): number[] {
+function latencySamples(records: readonly RequestRecord[], key: LatencyKey): ArrayLike<number> {
   const ok = records.filter((r): r is OkRecord => r.status === "ok");
   switch (key) {
     case "ttft":
@@ -121,7 +121,7 @@ function latencySamples(records: readonly RequestRecord[], key: LatencyKey): num
     case "tpot":
       return ok.map(tpotMs).filter((x): x is number => x !== null);
     case "itl":
-      return ok.flatMap((r) => r.itlMs);
+      return concatSamples(ok.map((r) => r.itlMs));
     case "e2e":
       return ok.map((r) => r.e2eMs);
   }

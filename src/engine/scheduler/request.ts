@@ -30,6 +30,12 @@ export interface RequestSpec {
   readonly skipPrefixCache?: boolean;
   /** EOS and stop tokens among the first this-many generated tokens do not end generation. */
   readonly minTokens?: number;
+  /**
+   * The caller hands `promptTokenIds` over: the scheduler appends generated tokens to that very
+   * array instead of copying it (it must be a plain mutable array nobody else reads afterwards).
+   * For the simulator, whose prompts add up to tens of millions of tokens.
+   */
+  readonly adoptPromptTokens?: boolean;
 }
 
 /**
@@ -62,7 +68,7 @@ export class SchedRequest {
     this.numPromptTokens = spec.promptTokenIds.length;
     this.priority = spec.priority ?? 0;
     this.arrivalTime = spec.arrivalTime;
-    this.tokenIds = spec.promptTokenIds.slice();
+    this.tokenIds = spec.adoptPromptTokens === true ? (spec.promptTokenIds as number[]) : spec.promptTokenIds.slice();
     this.seqNo = seqNo;
   }
 

@@ -94,6 +94,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   const replicaSeries = replicas.map(() => new BinnedSeries(4));
   const fleetSeries = new BinnedSeries(3);
   const queue = new EventQueue<FleetEvent>();
+  const adopted = new WeakSet<readonly number[]>();
   /** Times of the queued arrival and deliver events: the only events that look at or change a replica from outside. */
   const arrivalTimes = new EventQueue<{ readonly timeMs: number; readonly rank: 0 }>();
 
@@ -190,7 +191,12 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     records.push(record);
     let sched: SchedRequest;
     try {
-      sched = replica.add({ id, promptTokenIds: item.promptTokenIds, maxTokens: record.maxTokens, arrivalTime: nowMs });
+      // Workload items are made for this run and read no more once queued: the scheduler may keep
+      // the prompt array (a copy per request is most of a long trace's garbage). Guarded against
+      // a dataset that hands out one array twice.
+      const adopt = !adopted.has(item.promptTokenIds);
+      if (adopt) adopted.add(item.promptTokenIds);
+      sched = replica.add({ id, promptTokenIds: item.promptTokenIds, maxTokens: record.maxTokens, arrivalTime: nowMs, adoptPromptTokens: adopt });
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       // The engine rejects such a request before queuing it; a client sees an error at once.
