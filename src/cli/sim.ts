@@ -135,8 +135,8 @@ interface RunFlags extends WorkloadFlags, EngineFlags, DeploymentFlags {
   slo?: string;
   label?: string;
   out: string;
-  /** commander's `--no-decode-runs`: false when given. */
-  decodeRuns: boolean;
+  /** commander's `--no-fast-paths`: false when given. */
+  fastPaths: boolean;
 }
 
 async function runCommand(f: RunFlags): Promise<void> {
@@ -167,7 +167,7 @@ async function runCommand(f: RunFlags): Promise<void> {
       ...(f.maxConcurrency !== undefined ? { maxConcurrency: f.maxConcurrency } : {}),
       ...(f.slo !== undefined ? { slo: parseSlo(f.slo) } : {}),
       onProgress: (_simMs, finished) => progress(finished, total),
-      decodeRuns: f.decodeRuns,
+      fastPaths: f.fastPaths,
       onSimulated: () => {
         simulatedAt = performance.now();
       },
@@ -397,7 +397,7 @@ export function registerSim(program: Command): void {
     .option("--max-concurrency <n>", "at most n requests in flight (client-side, as bench's)", int("--max-concurrency"))
     .option("--slo <list>", "goodput objectives in ms, e.g. ttft=500,tpot=50")
     .option("--label <name>", "name of this run in reports")
-    .option("--no-decode-runs", "plan every decode step one by one (slower, same result: checks the fast path)")
+    .option("--no-fast-paths", "plan every step one by one and route each request when it arrives (slower, same results: checks the fast paths)")
     .option("--out <dir>", "folder for the results", "sim-results");
   addDeploymentFlags(run);
   addWorkloadFlags(run);

@@ -50,8 +50,8 @@ export interface SimRunConfig {
   readonly slo?: Slo;
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
   readonly onStepEnd?: FleetConfig["onStepEnd"];
-  /** Run stretches of identical decode steps at once (default true; see FleetConfig.decodeRuns). */
-  readonly decodeRuns?: boolean;
+  /** Decode runs and routing ahead (default true; see FleetConfig.fastPaths). */
+  readonly fastPaths?: boolean;
   /** Called when the fleet simulation is done, before its summary is built (lets a caller time the two). */
   readonly onSimulated?: () => void;
   readonly warn?: (message: string) => void;
@@ -133,7 +133,7 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
       ...(gpu.requestLatencyMs !== undefined ? { requestLatencyMs: gpu.requestLatencyMs } : {}),
       ...(config.onProgress ? { onProgress: config.onProgress } : {}),
       ...(config.onStepEnd ? { onStepEnd: config.onStepEnd } : {}),
-      ...(config.decodeRuns !== undefined ? { decodeRuns: config.decodeRuns } : {}),
+      ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
     },
     workloadItems(config.workload, simTokenPool(model.vocabSize)),
   );

@@ -161,7 +161,7 @@ describe("fleets", () => {
     expect(out.summary.metrics.latencyMs.ttft!.mean).toBeLessThan(off.summary.metrics.latencyMs.ttft!.mean);
   });
 
-  it("decode runs (many identical steps at once) give the results of stepping one at a time", () => {
+  it("the fast paths (decode runs, routing ahead) give the results of stepping one at a time", () => {
     const multiTurn: SimRunConfig["workload"] = {
       dataset: { kind: "multi-turn", params: { numConversations: 12, turnsPerConversation: 3, userLen: 200, outputLen: 150, systemLen: 64, thinkTimeMs: 500 } },
       arrivals: { kind: "poisson", ratePerS: 4 },
@@ -178,7 +178,7 @@ describe("fleets", () => {
     ];
     for (const cfg of cases) {
       const fast = runSimulation(cfg);
-      const slow = runSimulation({ ...cfg, decodeRuns: false });
+      const slow = runSimulation({ ...cfg, fastPaths: false });
       expect(fast.summary.sim.steps).toBe(slow.summary.sim.steps);
       expect(fast.result.numDecodeRunSteps).toBeGreaterThan(0);
       expect(slow.result.numDecodeRunSteps).toBe(0);

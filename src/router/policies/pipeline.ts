@@ -11,13 +11,18 @@ export interface RoutingObserver {
  * decision after it is made.
  */
 export class PipelinePolicy implements RoutingPolicy {
+  /** Filters and scorers read endpoint state; pickers see only indices and scores. */
+  readonly usesEndpointState: boolean;
+
   constructor(
     readonly name: string,
     private readonly filters: readonly Filter[],
     private readonly scorers: readonly WeightedScorer[],
     private readonly picker: Picker,
     private readonly observers: readonly RoutingObserver[] = [],
-  ) {}
+  ) {
+    this.usesEndpointState = filters.length > 0 || scorers.length > 0;
+  }
 
   route(request: RoutingRequest, endpoints: readonly EndpointState[]): number {
     if (endpoints.length === 0) throw new Error("no endpoint to route to");

@@ -57,6 +57,12 @@ export interface Picker {
 
 export interface RoutingPolicy {
   readonly name: string;
+  /**
+   * False when decisions never depend on the endpoints' state (only on the order of requests, as
+   * round-robin): a caller may then route a request before it is due (the simulator does, to let
+   * replicas run ahead until their own next request).
+   */
+  readonly usesEndpointState: boolean;
   /** The index (`EndpointState.index`) of the endpoint to send the request to; `endpoints` is non-empty. */
   route(request: RoutingRequest, endpoints: readonly EndpointState[]): number;
 }

@@ -23,11 +23,12 @@ export interface FleetConfig {
   /** Called after every step's commit, with the replica (its scheduler and KV state are the step's outcome). */
   readonly onStepEnd?: (replicaIndex: number, replica: SimReplica, plan: StepPlan, startMs: number, endMs: number) => void;
   /**
-   * Run stretches of identical decode steps at once (default true; off when `onStepEnd` is set,
-   * which must see every step). The result is that of stepping one at a time, up to float
-   * rounding of the modelled step times.
+   * Default true: run stretches of identical decode steps at once (off anyway when `onStepEnd` is
+   * set, which must see every step), and with a router that ignores replica state, route requests
+   * when pulled so replicas run ahead to their own next request. False: one step at a time, each
+   * request routed when it arrives. The results are the same up to float rounding of step times.
    */
-  readonly decodeRuns?: boolean;
+  readonly fastPaths?: boolean;
   /** Called now and then with the simulated time and requests finished so far. */
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
 }
@@ -112,14 +113,43 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   let numEvents = 0;
   let numDecodeRunSteps = 0;
 
+  /**
+   * Routing ahead. A router that ignores the replicas' state (round-robin) decides from the order
+   * of requests alone, so a request can be routed when it is pulled from the workload, in the same
+   * order as at its arrival. Then each replica knows its own next request and runs ahead to it,
+   * past the other replicas' arrivals. Only while no request depends on the run: a conversation's
+   * later turn or a request held by --max-concurrency is routed when it comes, so the first such
+   * item ends routing ahead (items routed before it all arrive before any such request).
+   */
+  let routeAhead = (config.fastPaths ?? true) && !config.router.usesEndpointState && config.maxConcurrency === undefined;
+  const routedAhead = new Map<WorkloadItem, number>();
+  /** Per replica, the arrival times of the requests routed ahead to it and not yet delivered (in order). */
+  const pendingFor: number[][] = replicas.map(() => []);
+  /** Workload arrivals in the queue; the next is pulled when the last is handled. */
+  let numQueuedWorkloadArrivals = 0;
+  let workloadDone = false;
+
+  const routingOf = (item: WorkloadItem) => ({ id: `req-${item.index}`, promptTokenIds: item.promptTokenIds, maxOutputTokens: item.outputTokens });
+
   const pullNextArrival = (): FleetEvent[] => {
     for (let next = items.next(); !next.done; next = items.next()) {
       const item = next.value;
-      if (item.arrival.kind === "at") return [{ kind: "arrival", timeMs: item.arrival.timeMs, rank: 0, item, fromWorkload: true, scheduledMs: item.arrival.timeMs }];
+      if (item.arrival.kind === "at") {
+        if (item.session !== undefined) routeAhead = false;
+        else if (routeAhead) {
+          const r = config.router.route(routingOf(item), tracker.states());
+          routedAhead.set(item, r);
+          pendingFor[r]!.push(item.arrival.timeMs);
+        }
+        numQueuedWorkloadArrivals++;
+        return [{ kind: "arrival", timeMs: item.arrival.timeMs, rank: 0, item, fromWorkload: true, scheduledMs: item.arrival.timeMs }];
+      }
       const session = item.session?.sessionId;
       if (session === undefined) throw new Error(`workload item ${item.index} follows a previous turn but has no session`);
+      routeAhead = false;
       followUps.set(session, [...(followUps.get(session) ?? []), item]);
     }
+    workloadDone = true;
     return [];
   };
 
@@ -143,7 +173,8 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   const onArrival = (item: WorkloadItem, fromWorkload: boolean, scheduledMs: number, nowMs: number): FleetEvent[] => {
-    const out: FleetEvent[] = fromWorkload ? pullNextArrival() : [];
+    if (fromWorkload) numQueuedWorkloadArrivals--;
+    const out: FleetEvent[] = fromWorkload && numQueuedWorkloadArrivals === 0 ? pullNextArrival() : [];
     if (config.maxConcurrency !== undefined && numInFlight >= config.maxConcurrency) {
       held.push({ item, scheduledMs });
       return out;
@@ -164,13 +195,18 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     const out: FleetEvent[] = [];
     const id = `req-${item.index}`;
     if (item.session !== undefined) sessionOf.set(id, item.session.sessionId);
-    const routing = { id, promptTokenIds: item.promptTokenIds, maxOutputTokens: item.outputTokens };
-    const states: EndpointState[] = tracker.states().map((s, i) => ({
-      ...s,
-      kvUsage: replicas[i]!.kv.usage,
-      numWaiting: replicas[i]!.scheduler.stats.numWaiting,
-    }));
-    const r = config.router.route(routing, states);
+    let r = routedAhead.get(item);
+    if (r !== undefined) {
+      routedAhead.delete(item);
+      pendingFor[r]!.shift();
+    } else {
+      const states: EndpointState[] = tracker.states().map((s, i) => ({
+        ...s,
+        kvUsage: replicas[i]!.kv.usage,
+        numWaiting: replicas[i]!.scheduler.stats.numWaiting,
+      }));
+      r = config.router.route(routingOf(item), states);
+    }
     const replica = replicas[r]!;
     const maxModelLen = replica.config.scheduler.maxModelLen;
     const record: RequestRecord = {
@@ -273,7 +309,17 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     config.onStepEnd?.(r, replica, plan, stepStartMs, nowMs);
   };
 
-  const decodeRuns = (config.decodeRuns ?? true) && config.onStepEnd === undefined;
+  const decodeRuns = (config.fastPaths ?? true) && config.onStepEnd === undefined;
+
+  const noteArrivals = (events: readonly FleetEvent[]): readonly FleetEvent[] => {
+    for (const e of events) if (e.kind === "arrival" || e.kind === "deliver") arrivalTimes.push({ timeMs: e.timeMs, rank: 0 });
+    return events;
+  };
+  /** Queues an event outside the loop's own returns (an arrival pulled ahead). */
+  const enqueue = (e: FleetEvent): void => {
+    noteArrivals([e]);
+    queue.push(e);
+  };
 
   /**
    * How far a replica may run ahead on its own. Replicas meet only at arrivals (routing reads
@@ -282,9 +328,13 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
    * next turn, a request held by --max-concurrency): then any other replica's step end might, so
    * the next event of any kind bounds it.
    */
-  const horizonMs = (): number => {
+  const horizonMs = (r: number): number => {
     const dynamic = config.maxConcurrency !== undefined || sessionOf.size > 0;
-    return (dynamic ? queue.peekTimeMs() : arrivalTimes.peekTimeMs()) ?? Infinity;
+    if (dynamic) return queue.peekTimeMs() ?? Infinity;
+    // Routing ahead: up to the replica's own next request (pulled, and routed, as far as needed).
+    while (routeAhead && pendingFor[r]!.length === 0 && !workloadDone) for (const e of pullNextArrival()) enqueue(e);
+    if (routeAhead) return pendingFor[r]![0] ?? Infinity;
+    return arrivalTimes.peekTimeMs() ?? Infinity;
   };
 
   /**
@@ -373,7 +423,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
         busy[r] = false;
         return out;
       }
-      let nextDueMs = horizonMs();
+      let nextDueMs = horizonMs(r);
       for (const e of out) nextDueMs = Math.min(nextDueMs, e.timeMs);
       if (nextDueMs <= nowMs) {
         wakePending[r] = true; // stays busy: the next step starts after same-time events
@@ -395,11 +445,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     }
   };
 
-  const noteArrivals = (events: readonly FleetEvent[]): readonly FleetEvent[] => {
-    for (const e of events) if (e.kind === "arrival" || e.kind === "deliver") arrivalTimes.push({ timeMs: e.timeMs, rank: 0 });
-    return events;
-  };
-  for (const e of noteArrivals(pullNextArrival())) queue.push(e);
+  for (const e of pullNextArrival()) enqueue(e);
   runEventLoop(queue, (event) => {
     lastMs = Math.max(lastMs, event.timeMs);
     if (++numEvents % 4096 === 0) config.onProgress?.(event.timeMs, numFinished);
