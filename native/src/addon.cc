@@ -4,7 +4,9 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "huge_pages.h"
@@ -134,6 +136,8 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
                            InstanceAccessor<&ContextWrap::Threads>("threads"),
                            InstanceMethod<&ContextWrap::Prepare>("prepare"),
                            InstanceMethod<&ContextWrap::Matmul>("matmul"),
+                           InstanceMethod<&ContextWrap::MatmulMany>("matmulMany"),
+                           InstanceMethod<&ContextWrap::MatmulSwiglu>("matmulSwiglu"),
                            InstanceMethod<&ContextWrap::Embed>("embed"),
                            InstanceMethod<&ContextWrap::RmsNorm>("rmsNorm"),
                            InstanceMethod<&ContextWrap::Rope>("rope"),
@@ -176,31 +180,96 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     return data->packedWeight.New({Napi::External<PackedWeight>::New(env, p.release())});
   }
 
-  // matmul(type, w, rows, cols, x, numTokens, out, prepared?)
-  void Matmul(const Napi::CallbackInfo& info) {
+  // Argument positions of one matrix of a matmul call.
+  struct OperandArgs {
+    size_t type, w, rows, out, prepared;
+  };
+
+  // One matrix of a matmul call, checked against the input's shape (cols, T): weight type,
+  // weights (bytes), rows, out (T x rows) and the optional prepared weights.
+  MatmulOperand operand(const Napi::CallbackInfo& info, OperandArgs at, int cols, int T) {
     Napi::Env env = info.Env();
-    const int type = int(integer(info, 0, "type", 0, 1 << 20));
-    auto w = u8(info, 1, "w");
-    const int rows = int(integer(info, 2, "rows", 0, kMaxDim));
-    const int cols = int(integer(info, 3, "cols", 0, kMaxDim));
-    auto x = f32(info, 4, "x");
-    const int T = int(integer(info, 5, "numTokens", 0, kMaxDim));
-    auto out = f32(info, 6, "out");
-    const size_t rb = row_bytes(type, cols);
-    if (rb == 0 && cols != 0) fail(env, "matmul: unsupported weight type " + std::to_string(type) + " or bad row length " + std::to_string(cols));
-    need(env, w.length, rb * size_t(rows), "matmul weights (bytes)");
-    need(env, x.length, size_t(T) * cols, "matmul x");
-    need(env, out.length, size_t(T) * rows, "matmul out");
-    const PackedWeight* packed = nullptr;
-    if (info.Length() > 7 && info[7].IsObject()) {
-      Napi::Object o = info[7].As<Napi::Object>();
+    MatmulOperand m;
+    m.type = int(integer(info, at.type, "type", 0, 1 << 20));
+    auto w = u8(info, at.w, "w");
+    m.rows = int(integer(info, at.rows, "rows", 0, kMaxDim));
+    auto out = f32(info, at.out, "out");
+    const size_t rb = row_bytes(m.type, cols);
+    if (rb == 0 && cols != 0) fail(env, "matmul: unsupported weight type " + std::to_string(m.type) + " or bad row length " + std::to_string(cols));
+    need(env, w.length, rb * size_t(m.rows), "matmul weights (bytes)");
+    need(env, out.length, size_t(T) * m.rows, "matmul out");
+    m.w = w.data;
+    m.out = out.data;
+    if (info.Length() > at.prepared && info[at.prepared].IsObject()) {
+      Napi::Object o = info[at.prepared].As<Napi::Object>();
       if (o.InstanceOf(env.GetInstanceData<AddonData>()->packedWeight.Value())) {
-        packed = &PackedWeightWrap::Unwrap(o)->packed();
-        if (packed->type != type || packed->rows != rows || packed->cols != cols || packed->kernels != &ctx_->kernels())
+        m.packed = &PackedWeightWrap::Unwrap(o)->packed();
+        if (m.packed->type != m.type || m.packed->rows != m.rows || m.packed->cols != cols || m.packed->kernels != &ctx_->kernels())
           fail(env, "matmul: the prepared weights belong to another matrix or instruction set");
       }
     }
-    ctx_->matmul(type, w.data, rows, cols, x.data, T, out.data, packed);
+    return m;
+  }
+
+  // matmul(type, w, rows, cols, x, numTokens, out, prepared?)
+  void Matmul(const Napi::CallbackInfo& info) {
+    const int cols = int(integer(info, 3, "cols", 0, kMaxDim));
+    auto x = f32(info, 4, "x");
+    const int T = int(integer(info, 5, "numTokens", 0, kMaxDim));
+    need(info.Env(), x.length, size_t(T) * cols, "matmul x");
+    const MatmulOperand m = operand(info, {0, 1, 2, 6, 7}, cols, T);
+    ctx_->matmulMany(&m, 1, cols, x.data, T);
+  }
+
+  // The matrices of a matmulMany / matmulSwiglu call: (cols, x, numTokens, then per matrix: type,
+  // w, rows, out, prepared or undefined), into operands_. Outputs may not overlap each other or x:
+  // every matrix reads x while the others' outputs are written.
+  void operands(const Napi::CallbackInfo& info, const char* what, int& cols, Span<float>& x, int& T) {
+    Napi::Env env = info.Env();
+    cols = int(integer(info, 0, "cols", 0, kMaxDim));
+    x = f32(info, 1, "x");
+    T = int(integer(info, 2, "numTokens", 0, kMaxDim));
+    need(env, x.length, size_t(T) * cols, (std::string(what) + " x").c_str());
+    if (info.Length() < 3 || (info.Length() - 3) % 5) fail(env, std::string(what) + ": expected 5 arguments per matrix after numTokens");
+    const size_t n = (info.Length() - 3) / 5;
+    std::vector<MatmulOperand>& ms = operands_;
+    ms.clear();
+    for (size_t i = 0; i < n; i++) {
+      const size_t b = 3 + 5 * i;
+      ms.push_back(operand(info, {b, b + 1, b + 2, b + 3, b + 4}, cols, T));
+    }
+    // [begin, end) addresses; empty ranges meet nothing
+    using Range = std::pair<uintptr_t, uintptr_t>;
+    auto range = [](const float* p, size_t elems) { return Range(uintptr_t(p), uintptr_t(p + elems)); };
+    auto meet = [](Range a, Range b) { return a.first < a.second && b.first < b.second && a.first < b.second && b.first < a.second; };
+    const Range xr = range(x.data, size_t(T) * cols);
+    for (size_t i = 0; i < n; i++) {
+      const Range a = range(ms[i].out, size_t(T) * ms[i].rows);
+      if (meet(a, xr)) fail(env, std::string(what) + ": output " + std::to_string(i) + " overlaps x");
+      for (size_t j = 0; j < i; j++)
+        if (meet(a, range(ms[j].out, size_t(T) * ms[j].rows)))
+          fail(env, std::string(what) + ": outputs " + std::to_string(j) + " and " + std::to_string(i) + " overlap");
+    }
+  }
+
+  // matmulMany(cols, x, numTokens, then per matrix: type, w, rows, out, prepared): the matmuls of
+  // one input in one call (Context::matmulMany)
+  void MatmulMany(const Napi::CallbackInfo& info) {
+    int cols, T;
+    Span<float> x;
+    operands(info, "matmulMany", cols, x, T);
+    ctx_->matmulMany(operands_.data(), int(operands_.size()), cols, x.data, T);
+  }
+
+  // matmulSwiglu(cols, x, numTokens, gate's type, w, rows, out, prepared, up's the same):
+  // gate's out = silu(x . gate^T) * (x . up^T), up's out = x . up^T (Context::matmulSwiglu)
+  void MatmulSwiglu(const Napi::CallbackInfo& info) {
+    int cols, T;
+    Span<float> x;
+    operands(info, "matmulSwiglu", cols, x, T);
+    if (operands_.size() != 2) fail(info.Env(), "matmulSwiglu: expected two matrices (gate, up)");
+    if (operands_[0].rows != operands_[1].rows) fail(info.Env(), "matmulSwiglu: gate and up have different row counts");
+    ctx_->matmulSwiglu(operands_[0], operands_[1], cols, x.data, T);
   }
 
   // embed(type, w, rows, cols, tokens, out)
@@ -373,6 +442,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   }
 
   std::unique_ptr<Context> ctx_;
+  std::vector<MatmulOperand> operands_;  // matmulMany's / matmulSwiglu's, reused between calls
 };
 
 Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {

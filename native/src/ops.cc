@@ -21,6 +21,28 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 bool is_float_type(int type) { return type == kF32 || type == kF16 || type == kBF16; }
 
+// What a weight type's kernels take as activations: f32 as they are, Q8_0 or Q8_K.
+enum ActFormat { kActF32, kActQ8_0, kActQ8_K, kNumActFormats };
+
+ActFormat act_format(int type) {
+  if (is_float_type(type)) return kActF32;
+  return type == kQ4_K || type == kQ6_K ? kActQ8_K : kActQ8_0;
+}
+
+// The table's matmul for a weight type; null for a type it has none for.
+MatmulFn matmul_fn(const Kernels& k, int type) {
+  switch (type) {
+    case kF32: return k.mm_f32;
+    case kF16: return k.mm_f16;
+    case kBF16: return k.mm_bf16;
+    case kQ8_0: return k.mm_q8_0;
+    case kQ4_0: return k.mm_q4_0;
+    case kQ4_K: return k.mm_q4_k;
+    case kQ6_K: return k.mm_q6_k;
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
 void RopeTable::ensure(int maxPosition) {
@@ -55,10 +77,11 @@ void Context::prepareActs(int type, const float* x, int T, int K, Acts& a) {
   // Rows T .. T + pad are zero: kernels that load whole tiles of tokens read them.
   const int pad = k_->actPadRows;
   const size_t rows = size_t(T) + pad;
-  int8_t* qs = actQs_.get<int8_t>(rows * K + 32);  // kernels may read a half vector past the end
-  float* d = actD_.get<float>(rows * (K / block));
-  int16_t* bs = qk ? actSums_.get<int16_t>(rows * (K / 16)) : nullptr;
-  int32_t* sums = qk ? nullptr : actBlockSums_.get<int32_t>(rows * (K / 32));
+  ActBuffers& buf = actBufs_[qk ? 1 : 0];
+  int8_t* qs = buf.qs.get<int8_t>(rows * K + 32);  // kernels may read a half vector past the end
+  float* d = buf.d.get<float>(rows * (K / block));
+  int16_t* bs = qk ? buf.sums16.get<int16_t>(rows * (K / 16)) : nullptr;
+  int32_t* sums = qk ? nullptr : buf.blockSums.get<int32_t>(rows * (K / 32));
   if (pad > 0) {
     std::memset(qs + size_t(T) * K, 0, size_t(pad) * K);
     std::memset(d + size_t(T) * (K / block), 0, size_t(pad) * (K / block) * sizeof(float));
@@ -109,48 +132,109 @@ std::unique_ptr<PackedWeight> Context::pack(int type, const uint8_t* w, int rows
 
 void Context::matmul(int type, const uint8_t* w, int rows, int cols, const float* x, int T, float* out,
                      const PackedWeight* packed) {
-  if (rows == 0 || T == 0) return;
-  MatmulFn fn = nullptr;
-  switch (type) {
-    case kF32: fn = k_->mm_f32; break;
-    case kF16: fn = k_->mm_f16; break;
-    case kBF16: fn = k_->mm_bf16; break;
-    case kQ8_0: fn = k_->mm_q8_0; break;
-    case kQ4_0: fn = k_->mm_q4_0; break;
-    case kQ4_K: fn = k_->mm_q4_k; break;
-    case kQ6_K: fn = k_->mm_q6_k; break;
-    default: return;  // rejected by the caller
-  }
-  Acts a;
-  prepareActs(type, x, T, cols, a);
-  const size_t rowBytes = row_bytes(type, cols);
+  MatmulOperand m;
+  m.type = type;
+  m.w = w;
+  m.rows = rows;
+  m.out = out;
+  m.packed = packed;
+  matmulMany(&m, 1, cols, x, T);
+}
+
+MatmulSplit Context::splitMatmul(int type, int rows, int cols, int T) const {
+  MatmulSplit s;
   // Token chunks whose activations stay in L2 while every weight row of the chunk meets them.
   const size_t actBytes = size_t(cols) * (is_float_type(type) ? 4 : 1);
   const size_t tableBytes = is_float_type(type) ? k_->floatChunkBytes : k_->actChunkBytes;
   const size_t chunkBytes = tableBytes ? tableBytes : kActChunkBytes;
   int tc = int(std::max<size_t>(1, chunkBytes / actBytes));
   if (tc >= 16 || k_->actPadRows) tc = std::max(16, tc / 16 * 16);  // tile kernels start tiles on multiples of 16
-  tc = std::min(tc, T);
-  const int numTc = ceil_div(T, tc);
+  s.tc = std::min(tc, T);
+  s.numTc = ceil_div(T, s.tc);
   // Several row chunks per thread so uneven progress evens out; multiples of 16 rows keep the
   // kernels on their full-size tiles.
   const int nth = numThreads();
   int rc = nth == 1 ? rows : ceil_div(rows, nth * 8);
-  rc = std::max(16, ceil_div(rc, 16) * 16);
-  const int numRc = ceil_div(rows, rc);
-  parallel(numTc * numRc, [&](int task, int) {
-    const int ti = task / numRc, ri = task % numRc;
-    MatmulTask t;
-    t.w = w;
-    t.rowBytes = rowBytes;
-    t.r0 = ri * rc;
-    t.r1 = std::min(rows, t.r0 + rc);
-    t.t0 = ti * tc;
-    t.t1 = std::min(T, t.t0 + tc);
-    t.out = out;
-    t.ldo = size_t(rows);
-    t.packed = packed ? packed->data : nullptr;
-    fn(a, t);
+  s.rc = std::max(16, ceil_div(rc, 16) * 16);
+  s.numRc = ceil_div(rows, s.rc);
+  return s;
+}
+
+void Context::matmulMany(const MatmulOperand* ms, int numMs, int cols, const float* x, int T) {
+  if (T == 0) return;
+  // Activations converted once per format, then each matrix's tasks appended to one job.
+  Acts acts[kNumActFormats];
+  bool ready[kNumActFormats] = {};
+  splits_.clear();
+  int numTasks = 0;
+  for (int i = 0; i < numMs; i++) {
+    const MatmulOperand& m = ms[i];
+    const MatmulFn fn = matmul_fn(*k_, m.type);
+    if (m.rows == 0 || !fn) continue;  // unsupported types are rejected by the caller
+    const int f = act_format(m.type);
+    if (!ready[f]) prepareActs(m.type, x, T, cols, acts[f]);
+    ready[f] = true;
+    MatmulSplit s = splitMatmul(m.type, m.rows, cols, T);
+    s.m = &m;
+    s.fn = fn;
+    s.acts = &acts[f];
+    s.rowBytes = row_bytes(m.type, cols);
+    s.firstTask = numTasks;
+    numTasks += s.numTc * s.numRc;
+    splits_.push_back(s);
+  }
+  if (numTasks == 0) return;
+  parallel(numTasks, [&](int task, int) {
+    // the matrix this task belongs to: a linear scan, calls hold a handful of matrices
+    size_t i = 0;
+    while (i + 1 < splits_.size() && task >= splits_[i + 1].firstTask) i++;
+    const MatmulSplit& s = splits_[i];
+    s.fn(*s.acts, taskOf(s, task - s.firstTask, T));
+  });
+}
+
+MatmulTask Context::taskOf(const MatmulSplit& s, int local, int T) {
+  const int ti = local / s.numRc, ri = local % s.numRc;
+  MatmulTask t;
+  t.w = s.m->w;
+  t.rowBytes = s.rowBytes;
+  t.r0 = ri * s.rc;
+  t.r1 = std::min(s.m->rows, t.r0 + s.rc);
+  t.t0 = ti * s.tc;
+  t.t1 = std::min(T, t.t0 + s.tc);
+  t.out = s.m->out;
+  t.ldo = size_t(s.m->rows);
+  t.packed = s.m->packed ? s.m->packed->data : nullptr;
+  return t;
+}
+
+void Context::matmulSwiglu(const MatmulOperand& gate, const MatmulOperand& up, int cols, const float* x, int T) {
+  const MatmulOperand ms[2] = {gate, up};
+  // Gate and up of one type are split alike: each task multiplies the same rows and tokens of
+  // both, then applies SwiGLU to that block while it is in cache. Otherwise: two matmuls, then SwiGLU.
+  if (gate.type != up.type || gate.rows != up.rows) {
+    matmulMany(ms, 2, cols, x, T);
+    return swiglu(gate.out, up.out, size_t(T) * size_t(gate.rows));
+  }
+  const MatmulFn fn = matmul_fn(*k_, gate.type);
+  if (T == 0 || gate.rows == 0 || !fn) return;  // unsupported types are rejected by the caller
+  Acts acts;
+  prepareActs(gate.type, x, T, cols, acts);
+  MatmulSplit g = splitMatmul(gate.type, gate.rows, cols, T);
+  g.fn = fn;
+  g.acts = &acts;
+  g.rowBytes = row_bytes(gate.type, cols);
+  MatmulSplit u = g;
+  g.m = &ms[0];
+  u.m = &ms[1];
+  parallel(g.numTc * g.numRc, [&](int task, int) {
+    const MatmulTask tg = taskOf(g, task, T), tu = taskOf(u, task, T);
+    fn(acts, tg);
+    fn(acts, tu);
+    for (int t = tg.t0; t < tg.t1; t++) {
+      const size_t o = size_t(t) * tg.ldo + size_t(tg.r0);
+      k_->swiglu(tg.out + o, tu.out + o, size_t(tg.r1 - tg.r0));
+    }
   });
 }
 

@@ -47,6 +47,27 @@ struct PackedWeight {
   ~PackedWeight() { std::free(data); }
 };
 
+// One matrix of a matmulMany call: out (T, rows) = x (T, cols) . w^T, w in ggml `type` layout
+// (`packed`, if not null: the same weights packed by the context's table).
+struct MatmulOperand {
+  int type = 0;
+  const uint8_t* w = nullptr;
+  int rows = 0;
+  float* out = nullptr;
+  const PackedWeight* packed = nullptr;
+};
+
+// How one matrix of a matmul call is cut into tasks: numTc token chunks of tc tokens times numRc
+// row chunks of rc rows, numbered from firstTask in the call's job.
+struct MatmulSplit {
+  int tc = 0, numTc = 0, rc = 0, numRc = 0;
+  int firstTask = 0;
+  const MatmulOperand* m = nullptr;
+  MatmulFn fn = nullptr;
+  const Acts* acts = nullptr;
+  size_t rowBytes = 0;
+};
+
 class Context {
  public:
   Context(const Kernels* kernels, int numThreads);
@@ -60,6 +81,13 @@ class Context {
   // same weights packed by this context's table)
   void matmul(int type, const uint8_t* w, int rows, int cols, const float* x, int T, float* out,
               const PackedWeight* packed = nullptr);
+  // Several matmuls of one input x (T, cols), each output bit for bit what `matmul` gives: the
+  // activations are converted once per format they need (Q8_0, Q8_K or none) and one parallel
+  // job covers the rows of every matrix, so the threads split all of them together.
+  void matmulMany(const MatmulOperand* ms, int numMs, int cols, const float* x, int T);
+  // gate.out = silu(x . gate.w^T) * (x . up.w^T) and up.out = x . up.w^T (same rows): bit for bit
+  // matmul, matmul, swiglu, in one parallel job when both weights have one type.
+  void matmulSwiglu(const MatmulOperand& gate, const MatmulOperand& up, int cols, const float* x, int T);
   void rmsNorm(const float* x, const float* w, int numRows, int dim, float eps, float* out);
   void rope(float* x, const int32_t* positions, int T, int numHeads, int headDim, int ropeDim, bool neox,
             RopeTable& table);
@@ -77,11 +105,21 @@ class Context {
   void parallel(int numTasks, F&& f) {
     pool_.parallelFor(numTasks, f);
   }
+  // Quantized activations of one format (ops.cc ActFormat); one set per format, so a
+  // matmulMany call may hold Q8_0 and Q8_K activations at once.
+  struct ActBuffers {
+    AlignedBuffer qs, d, sums16, blockSums;  // sums16: Q8_K sums of 16 quants; blockSums: Q8_0 block sums
+  };
   void prepareActs(int type, const float* x, int T, int K, Acts& a);
+  // token and row chunks of one matrix (depend on its type and shape, the table and the thread count)
+  MatmulSplit splitMatmul(int type, int rows, int cols, int T) const;
+  // task `local` (numbered within its matrix) of a split
+  static MatmulTask taskOf(const MatmulSplit& s, int local, int T);
 
   const Kernels* k_;
   ThreadPool pool_;
-  AlignedBuffer actQs_, actD_, actSums_, actBlockSums_;
+  ActBuffers actBufs_[2];  // [0]: Q8_0 (Q8_0 / Q4_0 weights), [1]: Q8_K (Q4_K / Q6_K weights)
+  std::vector<MatmulSplit> splits_;          // matmulMany's matrices, reused between calls
   std::vector<AlignedBuffer> threadScratch_;  // one per thread: attention K^T, V, scores
 };
 

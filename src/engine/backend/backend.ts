@@ -77,6 +77,19 @@ export interface Backend {
   allocWeightBytes?(byteSize: number): Buffer;
   /** out (numTokens, w.rows) = x (numTokens, w.cols) · wᵀ */
   matmul(w: WeightMatrix, x: Float32Array, numTokens: number, out: Float32Array): void;
+  /**
+   * Optional: several matmuls of one input in one call (Q/K/V, gate/up): outs[i] (numTokens,
+   * ws[i].rows) = x (numTokens, cols) · ws[i]ᵀ, bit for bit what `matmul` gives for each. Every
+   * weight has the same `cols`; the outputs overlap neither x nor each other. Callers fall back
+   * to `matmul` per weight when a backend lacks it.
+   */
+  matmulMany?(ws: readonly WeightMatrix[], x: Float32Array, numTokens: number, outs: readonly Float32Array[]): void;
+  /**
+   * Optional: the feed-forward's gate and up in one call: gate (numTokens, wGate.rows) =
+   * silu(x · wGateᵀ) * (x · wUpᵀ), up = x · wUpᵀ; bit for bit `matmul`, `matmul`, `swiglu`. The
+   * weights have the same shape; gate and up overlap neither x nor each other.
+   */
+  matmulSwiglu?(wGate: WeightMatrix, wUp: WeightMatrix, x: Float32Array, numTokens: number, gate: Float32Array, up: Float32Array): void;
   /** out (tokens.length, w.cols) = rows of the embedding table */
   embed(w: WeightMatrix, tokens: Int32Array, out: Float32Array): void;
   /** out (numRows, dim) = x / rms(x) * weight, per row of `dim` elements */

@@ -1,4 +1,4 @@
-import type { AttentionBatch, Backend, BatchSequence, KvCacheStorage } from "../backend/backend.js";
+import type { AttentionBatch, Backend, BatchSequence, KvCacheStorage, WeightMatrix } from "../backend/backend.js";
 import type { ModelConfig, RopeConfig } from "./config.js";
 import type { ModelWeights } from "./weights.js";
 
@@ -22,6 +22,12 @@ class Workspace {
   }
 }
 
+/** outs[i] = x · ws[i]ᵀ: one backend call when the backend fuses matmuls of one input, else one each. */
+function matmuls(be: Backend, ws: readonly WeightMatrix[], x: Float32Array, n: number, outs: readonly Float32Array[]): void {
+  if (be.matmulMany) be.matmulMany(ws, x, n, outs);
+  else for (let i = 0; i < ws.length; i++) be.matmul(ws[i]!, x, n, outs[i]!);
+}
+
 /**
  * The Llama-family decoder (llama, qwen2, qwen3) as one readable function of a batch.
  * Every sequence in the batch reads and writes K/V only through its own block table, so
@@ -30,6 +36,9 @@ class Workspace {
 export class Transformer {
   private readonly ws = new Workspace();
   readonly rope: RopeConfig;
+  /** Per layer, the weights that read the same normed input: [wq, wk, wv] and [wGate, wUp]. */
+  private readonly qkv: ReadonlyArray<readonly WeightMatrix[]>;
+  private readonly gateUp: ReadonlyArray<readonly WeightMatrix[]>;
 
   constructor(
     readonly config: ModelConfig,
@@ -37,6 +46,8 @@ export class Transformer {
     readonly backend: Backend,
   ) {
     this.rope = { ...config.rope, freqFactors: weights.ropeFreqs };
+    this.qkv = weights.layers.map((L) => [L.wq, L.wk, L.wv]);
+    this.gateUp = weights.layers.map((L) => [L.wGate, L.wUp]);
   }
 
   /** Number of logits rows `forward` returns for this input. */
@@ -65,15 +76,15 @@ export class Transformer {
     const proj = ws.get("proj", n * c.dim); // (n, dim) sub-layer output
     const gate = ws.get("gate", n * c.ffnDim); // (n, ffnDim)
     const up = ws.get("up", n * c.ffnDim); // (n, ffnDim)
+    const qkvOut = [q, k, v];
+    const gateUpOut = [gate, up];
 
     be.embed(w.tokenEmbd, input.tokens, x);
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l]!;
       // attention block
       be.rmsNorm(x, L.attnNorm, n, c.dim, c.normEps, h);
-      be.matmul(L.wq, h, n, q);
-      be.matmul(L.wk, h, n, k);
-      be.matmul(L.wv, h, n, v);
+      matmuls(be, this.qkv[l]!, h, n, qkvOut);
       if (L.bq) be.addBias(q, L.bq, n);
       if (L.bk) be.addBias(k, L.bk, n);
       if (L.bv) be.addBias(v, L.bv, n);
@@ -87,9 +98,11 @@ export class Transformer {
       be.add(x, proj, n * c.dim);
       // feed-forward block: down(silu(gate(h)) * up(h))
       be.rmsNorm(x, L.ffnNorm, n, c.dim, c.normEps, h);
-      be.matmul(L.wGate, h, n, gate);
-      be.matmul(L.wUp, h, n, up);
-      be.swiglu(gate, up, n * c.ffnDim);
+      if (be.matmulSwiglu) be.matmulSwiglu(L.wGate, L.wUp, h, n, gate, up);
+      else {
+        matmuls(be, this.gateUp[l]!, h, n, gateUpOut);
+        be.swiglu(gate, up, n * c.ffnDim);
+      }
       be.matmul(L.wDown, gate, n, proj);
       be.add(x, proj, n * c.dim);
     }

@@ -20,6 +20,9 @@ export interface NativePackedWeight {
   readonly byteSize: number;
 }
 
+/** One of the 5 arguments per matrix of NativeContext.matmulMany. */
+export type MatmulManyArg = number | Uint8Array | Float32Array | NativePackedWeight | undefined;
+
 export interface NativeContext {
   readonly isa: NativeIsa;
   readonly threads: number;
@@ -35,6 +38,17 @@ export interface NativeContext {
     out: Float32Array,
     prepared?: NativePackedWeight,
   ): void;
+  /**
+   * Several matmuls of one input x (numTokens, cols) in one call: after numTokens, 5 arguments per
+   * matrix: type, w, rows, out, prepared (or undefined). Each output is bit for bit `matmul`'s;
+   * outputs may not overlap x or each other. Absent from addons built before it.
+   */
+  matmulMany?(cols: number, x: Float32Array, numTokens: number, ...matrices: MatmulManyArg[]): void;
+  /**
+   * Gate and up (5 arguments each, as matmulMany's, same rows): gate's out = silu(x · gateᵀ) *
+   * (x · upᵀ), up's out = x · upᵀ, bit for bit matmul, matmul, swiglu. Absent from addons built before it.
+   */
+  matmulSwiglu?(cols: number, x: Float32Array, numTokens: number, ...gateThenUp: MatmulManyArg[]): void;
   embed(type: number, w: Uint8Array, rows: number, cols: number, tokens: Int32Array, out: Float32Array): void;
   rmsNorm(x: Float32Array, weight: Float32Array, numRows: number, dim: number, eps: number, out: Float32Array): void;
   rope(x: Float32Array, positions: Int32Array, numHeads: number, headDim: number, ropeDim: number, neox: boolean, table: NativeRopeTable): void;

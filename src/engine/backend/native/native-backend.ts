@@ -2,7 +2,7 @@ import { isSupportedWeightType } from "../../quant/index.js";
 import { ggmlTypeName } from "../../quant/ggml-types.js";
 import type { RopeConfig } from "../../model/config.js";
 import type { AttentionBatch, Backend, KvCacheShape, KvCacheStorage, WeightMatrix } from "../backend.js";
-import type { NativeAddon, NativeContext, NativeIsa, NativePackedWeight, NativeRopeTable } from "./addon.js";
+import type { MatmulManyArg, NativeAddon, NativeContext, NativeIsa, NativePackedWeight, NativeRopeTable } from "./addon.js";
 import { NativeKvStorage } from "./kv-storage.js";
 
 /**
@@ -25,6 +25,13 @@ export class NativeBackend implements Backend {
   private readonly packed = new WeakSet<NativePackedWeight>();
   private readonly ropeTables = new WeakMap<RopeConfig, NativeRopeTable>();
   private readonly packedBatches = new WeakMap<AttentionBatch, { seqs: Int32Array; blockTables: Int32Array }>();
+  /**
+   * Matmuls of one input in one native call (activations quantized once, one parallel job over
+   * all their rows); absent when the addon predates it, so callers use `matmul` per weight.
+   */
+  readonly matmulMany?: (ws: readonly WeightMatrix[], x: Float32Array, numTokens: number, outs: readonly Float32Array[]) => void;
+  /** Gate, up and SwiGLU in one native call (one parallel job); absent when the addon predates it. */
+  readonly matmulSwiglu?: (wGate: WeightMatrix, wUp: WeightMatrix, x: Float32Array, numTokens: number, gate: Float32Array, up: Float32Array) => void;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -34,6 +41,15 @@ export class NativeBackend implements Backend {
     this.isa = ctx.isa;
     this.threads = ctx.threads;
     this.name = `native-${ctx.isa}`;
+    const many = ctx.matmulMany?.bind(ctx);
+    if (many) this.matmulMany = (ws, x, numTokens, outs) => this.callMany(many, ws, x, numTokens, outs);
+    const swiglu = ctx.matmulSwiglu?.bind(ctx);
+    if (swiglu) {
+      this.matmulSwiglu = (wGate, wUp, x, numTokens, gate, up) => {
+        if (wGate.rows !== wUp.rows) throw new RangeError(`matmulSwiglu: ${wGate.name} has ${wGate.rows} rows, ${wUp.name} ${wUp.rows}`);
+        this.callMany(swiglu, [wGate, wUp], x, numTokens, [gate, up]);
+      };
+    }
   }
 
   /** Weights in huge pages: decode streams every weight once a token (native/src/huge_pages.h). */
@@ -54,6 +70,26 @@ export class NativeBackend implements Backend {
 
   matmul(w: WeightMatrix, x: Float32Array, numTokens: number, out: Float32Array): void {
     this.ctx.matmul(w.type, w.data, w.rows, w.cols, x, numTokens, out, this.ownPacked(w));
+  }
+
+  /** A matmulMany-style addon call: (cols, x, numTokens, then 5 arguments per weight). */
+  private callMany(
+    many: NonNullable<NativeContext["matmulMany"]>,
+    ws: readonly WeightMatrix[],
+    x: Float32Array,
+    numTokens: number,
+    outs: readonly Float32Array[],
+  ): void {
+    if (ws.length !== outs.length) throw new RangeError(`${ws.length} weights but ${outs.length} outputs`);
+    if (ws.length === 0) return;
+    const cols = ws[0]!.cols;
+    const args: MatmulManyArg[] = [];
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.cols !== cols) throw new RangeError(`${w.name} has ${w.cols} columns, ${ws[0]!.name} ${cols}`);
+      args.push(w.type, w.data, w.rows, outs[i]!, this.ownPacked(w));
+    }
+    many(cols, x, numTokens, ...args);
   }
 
   private ownPacked(w: WeightMatrix): NativePackedWeight | undefined {
