@@ -290,36 +290,53 @@ void Context::softmax(float* x, int numRows, int n) {
 void Context::writeKv(const KvLayout& kv, uint8_t* base, int layer, const float* k, const float* v,
                       const int32_t* slots, int T) {
   const int kvDim = kv.kvDim();
+  const int hd = kv.headDim;
+  const int bs = kv.blockSize;
   const size_t rowBytes = kv.rowBytes();
   uint8_t* kPlane = base + kv.planeOffset(layer, 0);
   uint8_t* vPlane = base + kv.planeOffset(layer, 1);
   uint16_t* kHalf = reinterpret_cast<uint16_t*>(kPlane);
   float* kFloat = reinterpret_cast<float*>(kPlane);
-  uint16_t half[512];
-  for (int t = 0; t < T; t++) {
-    const size_t slot = size_t(slots[t]);
-    const size_t block = slot / kv.blockSize;
-    const int offset = int(slot % kv.blockSize);
-    const float* ks = k + size_t(t) * kvDim;
-    const float* vs = v + size_t(t) * kvDim;
-    // K goes in transposed: element (head, d) of this key at kIndex(block, head, d, offset)
-    for (int h = 0; h < kv.numKvHeads; h++) {
-      const float* kh = ks + size_t(h) * kv.headDim;
+  const size_t vHeadBytes = size_t(hd) * kv.elemBytes();
+  // One task per KV head (a prompt's keys of one head are independent of the others'). K goes in
+  // transposed, (block, head, d, offset): tokens whose slots run on within one block (a prompt
+  // chunk) are converted into a small (run x headDim) buffer first, so each d gets one contiguous
+  // store of the run instead of one scattered store per token.
+  auto writeHead = [&](int h, int thread) {
+    uint16_t* half = threadScratch_[size_t(thread)].get<uint16_t>(size_t(bs) * hd + 32);
+    for (int t = 0; t < T;) {
+      const size_t slot = size_t(slots[t]);
+      const size_t block = slot / size_t(bs);
+      const int offset = int(slot % size_t(bs));
+      int run = 1;
+      while (t + run < T && offset + run < bs && size_t(slots[t + run]) == slot + size_t(run)) run++;
       const size_t first = kv.kIndex(block, h, 0, offset);
       if (kv.f16) {
-        for (int d0 = 0; d0 < kv.headDim; d0 += 512) {
-          const int n = std::min(512, kv.headDim - d0);
-          k_->f32_to_f16(kh + d0, half, size_t(n));
-          for (int d = 0; d < n; d++) kHalf[first + size_t(d0 + d) * kv.blockSize] = half[d];
+        for (int r = 0; r < run; r++) k_->f32_to_f16(k + size_t(t + r) * kvDim + size_t(h) * hd, half + size_t(r) * hd, size_t(hd));
+        for (int d = 0; d < hd; d++) {
+          uint16_t* dst = kHalf + first + size_t(d) * bs;
+          for (int r = 0; r < run; r++) dst[r] = half[size_t(r) * hd + d];
         }
       } else {
-        for (int d = 0; d < kv.headDim; d++) kFloat[first + size_t(d) * kv.blockSize] = kh[d];
+        for (int d = 0; d < hd; d++) {
+          float* dst = kFloat + first + size_t(d) * bs;
+          for (int r = 0; r < run; r++) dst[r] = k[size_t(t + r) * kvDim + size_t(h) * hd + d];
+        }
       }
+      for (int r = 0; r < run; r++) {
+        const float* vs = v + size_t(t + r) * kvDim + size_t(h) * hd;
+        uint8_t* vd = vPlane + size_t(slots[t + r]) * rowBytes + size_t(h) * vHeadBytes;
+        if (kv.f16) k_->f32_to_f16(vs, reinterpret_cast<uint16_t*>(vd), size_t(hd));
+        else std::memcpy(vd, vs, vHeadBytes);
+      }
+      t += run;
     }
-    if (kv.f16)
-      k_->f32_to_f16(vs, reinterpret_cast<uint16_t*>(vPlane + slot * rowBytes), size_t(kvDim));
-    else
-      std::memcpy(vPlane + slot * rowBytes, vs, rowBytes);
+  };
+  // A decode step's few tokens are not worth waking the pool for.
+  if (T < 16 || kv.numKvHeads == 1) {
+    for (int h = 0; h < kv.numKvHeads; h++) writeHead(h, 0);
+  } else {
+    parallel(kv.numKvHeads, [&](int h, int thread) { writeHead(h, thread); });
   }
 }
 
