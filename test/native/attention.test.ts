@@ -14,7 +14,7 @@ import type { AttentionBatch, BatchSequence, KvCacheShape, KvDtype } from "../..
 import { NativeKvStorage } from "../../src/engine/backend/native/index.js";
 import type { RefKvStorage } from "../../src/engine/backend/ref/kv-storage.js";
 import { RefBackend } from "../../src/engine/backend/ref/ref-backend.js";
-import { describeNative, expectClose, expectIdentical, ISAS, nativeBackend, randomFloats, rng } from "./helpers.js";
+import { describeNative, expectClose, expectEachToThrow, expectIdentical, ISAS, nativeBackend, randomFloats, rng } from "./helpers.js";
 
 const ref = new RefBackend();
 
@@ -151,21 +151,12 @@ describeNative("native paged attention", () => {
     const shape: KvCacheShape = { numLayers: 1, numBlocks: 2, blockSize: 4, numKvHeads: 1, headDim: 32, dtype: "f16" };
     const kv = be.allocKvCache(shape);
     const k = new Float32Array(32);
-    const bad: Array<() => void> = [
+    expectEachToThrow([
       () => be.writeKv(kv, 0, k, k, { sequences: [], positions: Int32Array.of(0), slots: Int32Array.of(8) }),
       () => be.attention(kv, 0, k, 1, batchOf([{ tokenStart: 0, numTokens: 1, numCachedTokens: 0, blockTable: Int32Array.of(2), numLogits: 1 }], 4), 1, k),
       () => be.attention(kv, 0, k, 1, batchOf([{ tokenStart: 0, numTokens: 1, numCachedTokens: 4, blockTable: Int32Array.of(0), numLogits: 1 }], 4), 1, k),
       () => be.copyBlocks(kv, [[0, 2]]),
       () => be.attention(ref.allocKvCache(shape), 0, k, 1, batchOf([], 4), 1, k),
-    ];
-    bad.forEach((f, i) => {
-      let threw = false;
-      try {
-        f();
-      } catch {
-        threw = true;
-      }
-      if (!threw) throw new Error(`case ${i} did not throw`);
-    });
+    ]);
   });
 });

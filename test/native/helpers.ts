@@ -66,3 +66,18 @@ export function expectIdentical(got: Float32Array, want: Float32Array, what: str
     if (a[i] !== b[i]) throw new Error(`${what}: [${i}] ${got[i]} != ${want[i]}`);
   }
 }
+
+/** Runs each call and fails unless every one throws; the messages, for checks on what they say. */
+export function expectEachToThrow(calls: ReadonlyArray<() => unknown>): string[] {
+  const messages = calls.map((f) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    return null;
+  });
+  const silent = messages.flatMap((m, i) => (m === null ? [i] : []));
+  if (silent.length > 0) throw new Error(`calls ${silent.join(", ")} did not throw`);
+  return messages as string[];
+}

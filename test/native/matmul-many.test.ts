@@ -10,7 +10,7 @@ import { it } from "vitest";
 import type { WeightMatrix } from "../../src/engine/backend/backend.js";
 import { GgmlType, quantize } from "../../src/engine/quant/index.js";
 import { ggmlTypeName } from "../../src/engine/quant/ggml-types.js";
-import { describeNative, expectIdentical, ISAS, nativeBackend, randomFloats } from "./helpers.js";
+import { describeNative, expectEachToThrow, expectIdentical, ISAS, nativeBackend, randomFloats } from "./helpers.js";
 
 /** A random weight matrix of `type` (a fresh object: preparing it does not touch other tests' weights). */
 function weight(type: GgmlType, rows: number, cols: number, seed: number): WeightMatrix {
@@ -96,25 +96,16 @@ describeNative("native matmulMany", () => {
     const outB = new Float32Array(8 * 2);
     const shared = new Float32Array(12 * 2);
     const big = new Float32Array(256);
-    const tryIt = (f: () => void) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "no error";
-    };
-    const msgs = [
-      tryIt(() => be.matmulMany!([a, weight(GgmlType.Q8_0, 4, 96, 3)], x, 2, [outA, outB])),
-      tryIt(() => be.matmulMany!([a, b], x, 2, [outA])),
-      tryIt(() => be.matmulMany!([a, b], x, 3, [outA, outB])),
-      tryIt(() => be.matmulMany!([a, b], x, 2, [outA, new Float32Array(15)])),
-      tryIt(() => be.matmulMany!([a, { ...b, rows: 9 }], x, 2, [outA, new Float32Array(18)])),
-      tryIt(() => be.matmulMany!([a, b], x, 2, [shared.subarray(0, 8), shared.subarray(4, 20)])),
-      tryIt(() => be.matmulMany!([a, { ...b, type: GgmlType.Q5_K }], x, 2, [outA, outB])),
-      tryIt(() => be.matmulMany!([a, b], big.subarray(0, 128), 2, [outA, big.subarray(120, 136)])), // out meets x
-    ];
-    for (const m of msgs) if (m === "no error") throw new Error(`expected every call to throw: ${msgs.join(" | ")}`);
+    expectEachToThrow([
+      () => be.matmulMany!([a, weight(GgmlType.Q8_0, 4, 96, 3)], x, 2, [outA, outB]),
+      () => be.matmulMany!([a, b], x, 2, [outA]),
+      () => be.matmulMany!([a, b], x, 3, [outA, outB]),
+      () => be.matmulMany!([a, b], x, 2, [outA, new Float32Array(15)]),
+      () => be.matmulMany!([a, { ...b, rows: 9 }], x, 2, [outA, new Float32Array(18)]),
+      () => be.matmulMany!([a, b], x, 2, [shared.subarray(0, 8), shared.subarray(4, 20)]),
+      () => be.matmulMany!([a, { ...b, type: GgmlType.Q5_K }], x, 2, [outA, outB]),
+      () => be.matmulMany!([a, b], big.subarray(0, 128), 2, [outA, big.subarray(120, 136)]), // out meets x
+    ]);
     // outputs that only touch (adjacent subarrays of one buffer) are fine
     be.matmulMany!([a, b], x, 2, [shared.subarray(0, 8), shared.subarray(8, 24)]);
     be.matmulMany!([a, b], big.subarray(0, 128), 2, [outA, big.subarray(128, 144)]);
@@ -166,19 +157,10 @@ describeNative("native matmulMany", () => {
     const u = weight(GgmlType.Q8_0, 8, 64, 2);
     const x = new Float32Array(64);
     const buf = new Float32Array(16);
-    const bad = [
+    expectEachToThrow([
       () => be.matmulSwiglu!(g, weight(GgmlType.Q8_0, 4, 64, 3), x, 1, new Float32Array(8), new Float32Array(8)),
       () => be.matmulSwiglu!(g, weight(GgmlType.Q8_0, 8, 96, 4), x, 1, new Float32Array(8), new Float32Array(8)),
       () => be.matmulSwiglu!(g, u, x, 1, buf.subarray(0, 8), buf.subarray(4, 12)),
-    ];
-    bad.forEach((f, i) => {
-      let threw = false;
-      try {
-        f();
-      } catch {
-        threw = true;
-      }
-      if (!threw) throw new Error(`call ${i} should have thrown`);
-    });
+    ]);
   });
 });

@@ -17,7 +17,7 @@ import type { WeightMatrix } from "../../src/engine/backend/backend.js";
 import { RefBackend } from "../../src/engine/backend/ref/ref-backend.js";
 import { dequantize, GgmlType, quantize } from "../../src/engine/quant/index.js";
 import { ggmlTypeName } from "../../src/engine/quant/ggml-types.js";
-import { describeNative, expectClose, expectIdentical, ISAS, nativeBackend, randomFloats } from "./helpers.js";
+import { describeNative, expectClose, expectEachToThrow, expectIdentical, ISAS, nativeBackend, randomFloats } from "./helpers.js";
 
 const refExact = new RefBackend();
 const refGgml = new RefBackend({ activations: "ggml" });
@@ -128,20 +128,11 @@ describeNative("native matmul arguments", () => {
     const { w } = weight(GgmlType.Q8_0, 4, 64, 1);
     const x = new Float32Array(64 * 2);
     const out = new Float32Array(4 * 2);
-    const tryIt = (f: () => void) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "no error";
-    };
-    const msgs = [
-      tryIt(() => be.matmul({ ...w, rows: 5 }, x, 2, out)),
-      tryIt(() => be.matmul(w, x, 3, new Float32Array(12))),
-      tryIt(() => be.matmul(w, x, 2, new Float32Array(7))),
-      tryIt(() => be.matmul({ ...w, type: GgmlType.Q5_K }, x, 2, out)),
-    ];
-    for (const m of msgs) if (m === "no error") throw new Error(`expected every call to throw: ${msgs.join(" | ")}`);
+    expectEachToThrow([
+      () => be.matmul({ ...w, rows: 5 }, x, 2, out),
+      () => be.matmul(w, x, 3, new Float32Array(12)),
+      () => be.matmul(w, x, 2, new Float32Array(7)),
+      () => be.matmul({ ...w, type: GgmlType.Q5_K }, x, 2, out),
+    ]);
   });
 });
