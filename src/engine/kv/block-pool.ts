@@ -1,5 +1,6 @@
 import type { BlockHash } from "./block-hash.js";
 import { FreeBlockQueue } from "./free-queue.js";
+import { HashIndex } from "./hash-index.js";
 
 /** New blocks handed out by `BlockPool.takeFreeBlocks`, and the cached hashes evicted for them. */
 export interface TakenBlocks {
@@ -24,7 +25,7 @@ export interface TakenBlocks {
 export class BlockPool {
   private readonly refCounts: Int32Array;
   private readonly hashOfBlock: Array<BlockHash | null>;
-  private readonly blockOfHash = new Map<BlockHash, number>();
+  private readonly blockOfHash: HashIndex;
   private readonly freeQueue: FreeBlockQueue;
   private numCachedFreeBlocks = 0;
 
@@ -34,6 +35,7 @@ export class BlockPool {
     }
     this.refCounts = new Int32Array(numBlocks);
     this.hashOfBlock = new Array<BlockHash | null>(numBlocks).fill(null);
+    this.blockOfHash = new HashIndex(numBlocks, (id) => this.hashOfBlock[id]!);
     this.freeQueue = new FreeBlockQueue(numBlocks);
   }
 
@@ -132,9 +134,9 @@ export class BlockPool {
   registerHash(blockId: number, hash: BlockHash): boolean {
     if (this.refCounts[blockId]! <= 0) throw new Error(`block ${blockId} must be referenced to get a hash`);
     if (this.hashOfBlock[blockId] !== null) throw new Error(`block ${blockId} already has a hash`);
-    if (this.blockOfHash.has(hash)) return false;
-    this.blockOfHash.set(hash, blockId);
+    if (this.blockOfHash.get(hash) !== undefined) return false;
     this.hashOfBlock[blockId] = hash;
+    this.blockOfHash.add(hash, blockId);
     return true;
   }
 
@@ -163,8 +165,9 @@ export class BlockPool {
         if (this.blockOfHash.get(hash) !== id) problems.push(`block ${id}'s hash maps to block ${this.blockOfHash.get(hash)}`);
       }
     }
-    for (const [hash, id] of this.blockOfHash) {
-      if (this.hashOfBlock[id] !== hash) problems.push(`hash ${hash.slice(0, 12)} maps to block ${id}, which holds another hash`);
+    for (const id of this.blockOfHash.blockIds()) {
+      const hash = this.hashOfBlock[id];
+      if (hash === null || this.blockOfHash.get(hash) !== id) problems.push(`the hash index lists block ${id}, which holds ${hash === null ? "no hash" : "a hash indexed elsewhere"}`);
     }
     if (numHashed !== this.blockOfHash.size) problems.push(`${numHashed} blocks hold hashes, map has ${this.blockOfHash.size}`);
     if (numCached !== this.numCachedFreeBlocks) problems.push(`${numCached} cached free blocks, counter says ${this.numCachedFreeBlocks}`);

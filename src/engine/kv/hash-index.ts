@@ -1,0 +1,103 @@
+import type { BlockHash } from "./block-hash.js";
+
+const EMPTY = -1;
+
+/**
+ * The prefix cache's hash -> block id index: an open-addressing table (linear probing, deletion by
+ * backward shift, so no tombstones) over Int32Arrays. Keys are not stored here: a slot holds a
+ * block id and the key is that block's hash in the pool's `hashOfBlock`, so the table allocates
+ * nothing per entry (a `Map` of millions of short-lived string keys was most of a long
+ * simulation's bookkeeping). At most one hash per block, so at most `numBlocks` entries: the table
+ * has at least twice as many slots and never grows.
+ */
+export class HashIndex {
+  private readonly slots: Int32Array;
+  /** Each indexed block's home slot (where its probe starts). */
+  private readonly homeOf: Int32Array;
+  private readonly mask: number;
+  private count = 0;
+
+  constructor(
+    numBlocks: number,
+    /** The hash a block holds (only read for blocks in the table). */
+    private readonly hashOf: (blockId: number) => BlockHash | null,
+  ) {
+    let capacity = 16;
+    while (capacity < 2 * numBlocks) capacity *= 2;
+    this.slots = new Int32Array(capacity).fill(EMPTY);
+    this.homeOf = new Int32Array(numBlocks);
+    this.mask = capacity - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The block indexed under `hash`, or undefined. */
+  get(hash: BlockHash): number | undefined {
+    const slots = this.slots;
+    for (let i = this.home(hash); ; i = (i + 1) & this.mask) {
+      const id = slots[i]!;
+      if (id === EMPTY) return undefined;
+      if (this.hashOf(id) === hash) return id;
+    }
+  }
+
+  /** Indexes `blockId` under `hash`; the caller guarantees neither is indexed already. */
+  add(hash: BlockHash, blockId: number): void {
+    const home = this.home(hash);
+    let i = home;
+    while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
+    this.slots[i] = blockId;
+    this.homeOf[blockId] = home;
+    this.count++;
+  }
+
+  /** Drops `hash` (still the hash of its block when called); false when it was not indexed. */
+  delete(hash: BlockHash): boolean {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = this.home(hash);
+    for (; ; i = (i + 1) & mask) {
+      const id = slots[i]!;
+      if (id === EMPTY) return false;
+      if (this.hashOf(id) === hash) break;
+    }
+    // Backward shift: pull later entries of the probe run into the hole unless that would put
+    // them before their home slot.
+    for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.homeOf[slots[j]!]!;
+      const reachable = i <= j ? home <= i || home > j : home <= i && home > j;
+      if (reachable) {
+        slots[i] = slots[j]!;
+        i = j;
+      }
+    }
+    slots[i] = EMPTY;
+    this.count--;
+    return true;
+  }
+
+  clear(): void {
+    this.slots.fill(EMPTY);
+    this.count = 0;
+  }
+
+  /** Indexed block ids, in table order (for invariant checks). */
+  *blockIds(): IterableIterator<number> {
+    for (const id of this.slots) if (id !== EMPTY) yield id;
+  }
+
+  /** FNV-1a over the first and last 8 characters (of a hex digest: 64 random bits), then a finaliser. */
+  private home(hash: BlockHash): number {
+    let h = 0x811c9dc5;
+    const len = hash.length;
+    for (let k = 0; k < Math.min(len, 8); k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
+    for (let k = Math.max(8, len - 8); k < len; k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
+    h ^= hash.length;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return h & this.mask;
+  }
+}
