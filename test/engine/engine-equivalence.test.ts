@@ -53,6 +53,7 @@ describe("greedy outputs are identical under every schedule", () => {
 
   const variants: Array<[string, Partial<EngineConfig>]> = [
     ["one at a time, prefix caching on (repeats and shared system prompt hit the cache)", { maxNumSeqs: 1, maxNumBatchedTokens: 512, enablePrefixCaching: true, blockSize: 4 }],
+    ["one at a time, prefix caching on with fast64 block hashes", { maxNumSeqs: 1, maxNumBatchedTokens: 512, enablePrefixCaching: true, blockSize: 4, prefixCachingHashAlgo: "fast64" }],
     ["batched, prefix caching on", { maxNumSeqs: 8, maxNumBatchedTokens: 512, enablePrefixCaching: true, blockSize: 4 }],
     ["batched, prefix caching off", { maxNumSeqs: 8, maxNumBatchedTokens: 512, enablePrefixCaching: false, blockSize: 4 }],
     ["chunks of 1 token", { maxNumSeqs: 8, maxNumBatchedTokens: 1, enablePrefixCaching: true, blockSize: 4 }],

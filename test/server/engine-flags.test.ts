@@ -24,6 +24,7 @@ describe("engine flags", () => {
     );
     expect(config).toEqual({ maxNumSeqs: 4, maxNumBatchedTokens: 256, blockSize: 32, kvCacheMemoryBytes: 512 * 2 ** 20, kvDtype: "f32", enablePrefixCaching: false, policy: "priority" });
     expect(engineConfigFromFlags(parse("--num-kv-blocks", "64"))).toEqual({ numKvBlocks: 64 });
+    expect(engineConfigFromFlags(parse("--prefix-caching-hash-algo", "fast64"))).toEqual({ prefixCachingHashAlgo: "fast64" });
   });
 
   it("reject bad values with a clear message", () => {
@@ -31,6 +32,7 @@ describe("engine flags", () => {
     expect(() => parse("--kv-cache-memory", "lots")).toThrow(/invalid size/);
     expect(() => parse("--kv-cache-dtype", "q4")).toThrow(/Allowed choices/);
     expect(() => parse("--scheduling-policy", "random")).toThrow(/Allowed choices/);
+    expect(() => parse("--prefix-caching-hash-algo", "md5")).toThrow(/Allowed choices/);
   });
 
   it("--log-steps appends one JSON line per step", () => {
