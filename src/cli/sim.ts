@@ -353,7 +353,7 @@ function planCommand(f: PlanFlags): void {
     workload,
     onCandidate: (c: PlanCandidate) =>
       process.stderr.write(
-        `  ${c.gpu} tp${c.tp} mbt${c.maxNumBatchedTokens} x${c.replicas}: ${c.feasible ? `${(100 * c.attainment).toFixed(1)}% within SLO, $${c.costPerHourUsd.toFixed(2)}/h` : c.note}\n`,
+        `  ${c.gpu} tp${c.tp} mbt${c.maxNumBatchedTokens} x${c.replicas}: ${c.feasible ? `${c.note ?? `${(100 * c.attainment).toFixed(1)}% within SLO`}, $${c.costPerHourUsd.toFixed(2)}/h` : c.note}\n`,
       ),
   });
   mkdirSync(f.out, { recursive: true });

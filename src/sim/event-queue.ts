@@ -77,9 +77,9 @@ function before<E>(a: Entry<E>, b: Entry<E>): boolean {
  * push them. Time never runs backwards: an event earlier than the one that caused it is a bug.
  * Returns the time of the last event.
  */
-export function runEventLoop<E extends TimedEvent>(queue: EventQueue<E>, handle: (event: E) => readonly E[]): number {
+export function runEventLoop<E extends TimedEvent>(queue: EventQueue<E>, handle: (event: E) => readonly E[], stopped: () => boolean = () => false): number {
   let nowMs = -Infinity;
-  for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+  for (let event = queue.pop(); event !== undefined && !stopped(); event = queue.pop()) {
     nowMs = event.timeMs;
     for (const next of handle(event)) {
       if (next.timeMs < nowMs) throw new Error(`event at ${next.timeMs} ms scheduled from ${nowMs} ms: time cannot run backwards`);

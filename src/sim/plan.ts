@@ -1,9 +1,12 @@
 import type { Slo } from "../bench/metrics/request-metrics.js";
 import type { GpuSpec } from "./hardware/gpu.js";
 import { escapeHtml, lineChart } from "./report/svg.js";
+import { datasetSize } from "../bench/run/config.js";
+import { meetsSlo } from "../bench/metrics/request-metrics.js";
+import type { RequestRecord } from "./fleet/records.js";
 import { replicaKvBlocks, runSimulation, type SimRunConfig } from "./run.js";
 
-export interface PlanConfig extends Omit<SimRunConfig, "gpu" | "tp" | "numReplicas" | "label" | "slo" | "onProgress" | "onStepEnd"> {
+export interface PlanConfig extends Omit<SimRunConfig, "gpu" | "tp" | "numReplicas" | "label" | "slo" | "onProgress" | "onStepEnd" | "stopWhen"> {
   readonly gpus: readonly GpuSpec[];
   readonly tpOptions: readonly number[];
   readonly maxNumBatchedTokensOptions: readonly number[];
@@ -12,6 +15,8 @@ export interface PlanConfig extends Omit<SimRunConfig, "gpu" | "tp" | "numReplic
   /** Fraction of requests that must meet the SLO. */
   readonly attainment: number;
   readonly onCandidate?: (c: PlanCandidate) => void;
+  /** Stop a fleet's run once it has missed the SLO too often to meet the target (default true). */
+  readonly earlyStop?: boolean;
 }
 
 /** One simulated fleet. */
@@ -109,9 +114,49 @@ export function planFleet(config: PlanConfig): PlanResult {
   return { slo: config.slo, attainmentTarget: config.attainment, candidates, smallestPerConfiguration: smallest, cheapest, frontier };
 }
 
+/**
+ * Requests the workload sends in all, when its size is fixed (a trace, a dataset of fixed size, or
+ * --num-requests) and not cut by a duration; null otherwise.
+ */
+function workloadSize(workload: SimRunConfig["workload"]): number | null {
+  if (workload.limits.durationMs !== undefined) return null;
+  const n = Math.min(datasetSize(workload.dataset) ?? Infinity, workload.limits.numRequests ?? Infinity);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Stops a fleet's simulation once more requests missed the SLO than the target allows (it can then
+ * never meet it): an overloaded fleet's queue grows without bound and would take longest to run.
+ */
+function missBudget(config: PlanConfig): { stopWhen: (r: RequestRecord) => boolean; missed: () => number; total: number; allowed: number } | null {
+  const total = config.earlyStop === false ? null : workloadSize(config.workload);
+  if (total === null) return null;
+  const allowed = Math.floor((1 - config.attainment) * total + 1e-9);
+  let missed = 0;
+  const stopWhen = (r: RequestRecord): boolean => {
+    const ok =
+      r.failure === undefined &&
+      r.firstTokenMs !== undefined &&
+      meetsSlo({ ttftMs: r.firstTokenMs - r.sentMs, e2eMs: r.finishMs! - r.sentMs, outputTokens: r.numOutputTokens }, config.slo);
+    if (!ok) missed++;
+    return missed > allowed;
+  };
+  return { stopWhen, missed: () => missed, total, allowed };
+}
+
 function simulateCandidate(config: PlanConfig, gpu: GpuSpec, tp: number, engine: SimRunConfig["engine"], replicas: number): PlanCandidate {
-  const out = runSimulation({ ...config, gpu, tp, numReplicas: replicas, engine, slo: config.slo });
+  const budget = missBudget(config);
+  const out = runSimulation({ ...config, gpu, tp, numReplicas: replicas, engine, slo: config.slo, ...(budget ? { stopWhen: budget.stopWhen } : {}) });
   const m = out.summary.metrics;
+  if (budget !== null && out.result.stoppedEarly) {
+    const attainment = 1 - budget.missed() / budget.total;
+    return {
+      gpu: gpu.name, tp, maxNumBatchedTokens: engine.maxNumBatchedTokens, replicas, feasible: true,
+      note: `stopped early: ${budget.missed()} of ${budget.total} requests missed the SLO, over the ${budget.allowed} the target allows`,
+      attainment, meetsTarget: false, costPerHourUsd: replicas * tp * gpu.pricePerHourUsd,
+      costPerMillionTokensUsd: null, p90TtftMs: null, p90TpotMs: null,
+    };
+  }
   const attainment = m.goodput?.fraction ?? 0;
   return {
     gpu: gpu.name,
@@ -144,7 +189,7 @@ export function formatPlan(p: PlanResult): string {
     if (!p.smallestPerConfiguration.some((s) => `${s.gpu}|${s.tp}|${s.maxNumBatchedTokens}` === key)) never.set(key, c);
   }
   for (const c of never.values()) {
-    lines.push(`  ${`${c.gpu}${c.tp > 1 ? ` x${c.tp}` : ""} (max batched tokens ${c.maxNumBatchedTokens})`.padEnd(52)} ${c.feasible ? `never met: ${(100 * c.attainment).toFixed(1)}% with ${c.replicas} replicas` : c.note ?? "infeasible"}`);
+    lines.push(`  ${`${c.gpu}${c.tp > 1 ? ` x${c.tp}` : ""} (max batched tokens ${c.maxNumBatchedTokens})`.padEnd(52)} ${c.feasible ? `never met: ${c.note ?? `${(100 * c.attainment).toFixed(1)}%`} with ${c.replicas} replicas` : c.note ?? "infeasible"}`);
   }
   lines.push("cost / latency frontier (cost per hour vs p90 TTFT):");
   for (const c of p.frontier) lines.push(`  $${c.costPerHourUsd.toFixed(2).padStart(8)}/h  p90 TTFT ${c.p90TtftMs?.toFixed(0) ?? "-"} ms  ${label(c)}`);

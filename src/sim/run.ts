@@ -50,6 +50,8 @@ export interface SimRunConfig {
   readonly slo?: Slo;
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
   readonly onStepEnd?: FleetConfig["onStepEnd"];
+  /** Ends the run early (see FleetConfig.stopWhen). */
+  readonly stopWhen?: FleetConfig["stopWhen"];
   /** Decode runs and routing ahead (default true; see FleetConfig.fastPaths). */
   readonly fastPaths?: boolean;
   /** Called when the fleet simulation is done, before its summary is built (lets a caller time the two). */
@@ -134,6 +136,7 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
       ...(config.onProgress ? { onProgress: config.onProgress } : {}),
       ...(config.onStepEnd ? { onStepEnd: config.onStepEnd } : {}),
       ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
+      ...(config.stopWhen ? { stopWhen: config.stopWhen } : {}),
     },
     workloadItems(config.workload, simTokenPool(model.vocabSize)),
   );

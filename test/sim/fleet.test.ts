@@ -11,6 +11,7 @@ import { simulateFleet, type FleetConfig } from "../../src/sim/fleet/simulation.
 import { findBuiltinGpu } from "../../src/sim/hardware/builtin-gpus.js";
 import { findBuiltinModel } from "../../src/sim/model/builtin-models.js";
 import type { SimReplicaConfig } from "../../src/sim/replica.js";
+import { planFleet } from "../../src/sim/plan.js";
 import { runSimulation, type SimRunConfig } from "../../src/sim/run.js";
 import type { WorkloadItem } from "../../src/sim/workload.js";
 import { SHARED } from "../helpers/paths.js";
@@ -194,6 +195,32 @@ describe("fleets", () => {
           if (s[key] !== undefined) expect(Math.abs(f[key]! - s[key]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, s[key]!));
         }
       }
+    }
+  });
+
+  it("sim plan stops hopeless fleets early and still picks the same fleets", () => {
+    const base = { ...config(trace(join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv"))), maxModelLen: 4096 };
+    const plan = (earlyStop: boolean) =>
+      planFleet({
+        ...base,
+        gpus: [findBuiltinGpu("A100-80GB")!],
+        tpOptions: [1],
+        maxNumBatchedTokensOptions: [2048],
+        maxReplicas: 8,
+        slo: { ttftMs: 300, tpotMs: 40 },
+        attainment: 0.95,
+        earlyStop,
+      });
+    const fast = plan(true);
+    const full = plan(false);
+    expect(fast.smallestPerConfiguration.map((c) => c.replicas)).toEqual(full.smallestPerConfiguration.map((c) => c.replicas));
+    expect(fast.cheapest?.replicas).toBe(full.cheapest?.replicas);
+    const stopped = fast.candidates.filter((c) => c.note?.startsWith("stopped early"));
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const c of stopped) {
+      const same = full.candidates.find((f) => f.replicas === c.replicas)!;
+      expect(same.meetsTarget).toBe(false);
+      expect(c.attainment).toBeGreaterThanOrEqual(same.attainment); // an upper bound of what the full run finds
     }
   });
 

@@ -19,7 +19,7 @@ export interface Slo {
  * Whether a completed request met every objective. A one-token answer has no TPOT and meets any
  * TPOT objective (vLLM counts its TPOT as 0).
  */
-export function meetsSlo(r: OkRecord, slo: Slo): boolean {
+export function meetsSlo(r: Pick<OkRecord, "ttftMs" | "e2eMs" | "outputTokens">, slo: Slo): boolean {
   if (slo.ttftMs !== undefined && r.ttftMs > slo.ttftMs) return false;
   if (slo.tpotMs !== undefined && (tpotMs(r) ?? 0) > slo.tpotMs) return false;
   if (slo.e2eMs !== undefined && r.e2eMs > slo.e2eMs) return false;

@@ -29,6 +29,12 @@ export interface FleetConfig {
    * request routed when it arrives. The results are the same up to float rounding of step times.
    */
   readonly fastPaths?: boolean;
+  /**
+   * Called as each request ends (finished, or refused); returning true ends the simulation there
+   * (`FleetResult.stoppedEarly`; requests still in flight are left unfinished). `sim plan` stops
+   * a fleet as soon as too many requests missed the SLO for it to ever meet the target.
+   */
+  readonly stopWhen?: (record: RequestRecord) => boolean;
   /** Called now and then with the simulated time and requests finished so far. */
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
 }
@@ -56,6 +62,8 @@ export interface FleetResult {
   readonly numEvents: number;
   /** Steps that ran inside decode runs (all at once), among all replicas' steps. */
   readonly numDecodeRunSteps: number;
+  /** True when `stopWhen` ended the run before every request finished. */
+  readonly stoppedEarly: boolean;
   /** Per replica: time-integrals per bin (busy ms, KV usage x ms, waiting x ms, running x ms). */
   readonly replicaTimeline: { readonly binWidthMs: number; readonly channels: readonly Float64Array[] }[];
   /** Fleet counts per bin (output tokens, arrivals, finished). */
@@ -112,6 +120,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   let lastMs = 0;
   let numEvents = 0;
   let numDecodeRunSteps = 0;
+  let stoppedEarly = false;
 
   /**
    * Routing ahead. A router that ignores the replicas' state (round-robin) decides from the order
@@ -158,6 +167,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     record.finishMs = nowMs;
     numInFlight--;
     numFinished++;
+    if (config.stopWhen?.(record) === true) stoppedEarly = true;
     fleetSeries.addAt(nowMs, FLEET_CHANNELS.finished, 1);
     const session = sessionOf.get(record.id);
     if (session !== undefined) {
@@ -461,9 +471,9 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       case "step-end":
         return noteArrivals(onStepEnd(event.replica, event.plan, event.startMs, event.timeMs));
     }
-  });
+  }, () => stoppedEarly);
   config.onProgress?.(lastMs, numFinished);
-  if (byId.size > 0) throw new Error(`${byId.size} requests never finished: the simulation stalled`);
+  if (byId.size > 0 && !stoppedEarly) throw new Error(`${byId.size} requests never finished: the simulation stalled`);
 
   records.sort((a, b) => a.index - b.index);
   const endMs = lastMs;
@@ -480,6 +490,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     endMs,
     numEvents,
     numDecodeRunSteps,
+    stoppedEarly,
     replicaTimeline: replicaSeries.map((s) => s.snapshot(endMs)),
     fleetTimeline: fleetSeries.snapshot(endMs),
   };
