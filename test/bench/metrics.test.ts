@@ -6,6 +6,8 @@ import { histogram, histogramQuantile, parsePrometheus, sumSamples } from "../..
 import { meetsSlo, parseSlo, tpotMs } from "../../src/bench/metrics/request-metrics.js";
 import { runMetrics } from "../../src/bench/metrics/run-metrics.js";
 import { serverMetricsDelta } from "../../src/bench/metrics/server-metrics.js";
+import { sortedSamples } from "../../src/bench/metrics/samples.js";
+import { sortFloat64 } from "../../src/bench/metrics/sort-float64.js";
 import { cdfPoints, latencyStats, percentile } from "../../src/bench/metrics/stats.js";
 import { concurrencySteps, outputThroughputSeries } from "../../src/bench/metrics/timeseries.js";
 
@@ -33,6 +35,37 @@ const C = ok({ index: 2, startMs: 100, ttftMs: 50, itlMs: [], e2eMs: 50, outputT
 const D = failed(3, 10, 5, { kind: "http", status: 400, message: "400: prompt too long" });
 const E = failed(4, 20, 1000, { kind: "timeout", message: "no complete answer within 1000 ms" });
 const RECORDS: RequestRecord[] = [A, B, C, D, E];
+
+describe("sorting samples", () => {
+  it("sortFloat64 orders as Float64Array#sort does, special values included", () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const specials = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e-310, -1e-310, Number.MAX_VALUE, -Number.MAX_VALUE];
+    // Past the radix threshold (65,536), with values that share high digits (latencies) and ones that do not.
+    const cases = [
+      Float64Array.from({ length: 100_000 }, () => 20 + next() * 5),
+      Float64Array.from({ length: 100_000 }, () => (next() - 0.5) * 1e9),
+      Float64Array.from({ length: 70_000 }, (_, i) => (i % 5 === 0 ? specials[i % specials.length]! : Math.round((next() - 0.5) * 100))),
+      Float64Array.from({ length: 10 }, (_, i) => specials[i]!),
+    ];
+    for (const a of cases) {
+      const want = a.slice().sort();
+      const got = sortFloat64(a);
+      expect(got).toBe(a);
+      let mismatches = 0;
+      for (let i = 0; i < a.length; i++) if (!Object.is(got[i], want[i])) mismatches++;
+      expect(mismatches).toBe(0);
+    }
+  });
+
+  it("sortedSamples gives each latency of a run in ascending order, once per run", () => {
+    expect([...sortedSamples(RECORDS, "itl")]).toEqual([10, 20, 30, 40]);
+    expect([...sortedSamples(RECORDS, "ttft")]).toEqual([50, 100, 200]);
+    expect([...sortedSamples(RECORDS, "tpot")]).toEqual([20, 40]);
+    expect([...sortedSamples(RECORDS, "queue")]).toEqual([0, 0, 0, 0, 0]);
+    expect(sortedSamples(RECORDS, "itl")).toBe(sortedSamples(RECORDS, "itl"));
+  });
+});
 
 describe("percentiles and stats", () => {
   it("interpolate linearly between ranks, as numpy does", () => {

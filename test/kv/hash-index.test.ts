@@ -21,9 +21,15 @@ describe("HashIndex", () => {
         for (const { add, block, key } of ops) {
           const hash = keyOf(key);
           if (add) {
-            if (hashOf[block] !== null || model.has(hash)) continue; // one hash per block, one block per hash
+            if (hashOf[block] !== null) continue; // one hash per block
+            if (model.has(hash)) {
+              // One block per hash: a second block asking for it is refused, and nothing changes.
+              expect(index.addIfAbsent(hash, block)).toBe(false);
+              continue;
+            }
             hashOf[block] = hash;
-            index.add(hash, block);
+            if (block % 2 === 0) index.add(hash, block);
+            else expect(index.addIfAbsent(hash, block)).toBe(true);
             model.set(hash, block);
           } else {
             const holder = model.get(hash);

@@ -1,6 +1,7 @@
 import { failureReason, type OkRecord, type RequestRecord } from "../client/record.js";
-import { meetsSlo, type Slo, tpotMs } from "./request-metrics.js";
-import { concatSamples, latencyStats, type LatencyStats } from "./stats.js";
+import { meetsSlo, type Slo } from "./request-metrics.js";
+import { sortedSamples } from "./samples.js";
+import { latencyStatsOfSorted, type LatencyStats } from "./stats.js";
 import { concurrencyStats, peakOutputThroughput } from "./timeseries.js";
 
 /** The client-side measurements of one run (the `metrics` of summary.json). */
@@ -96,11 +97,11 @@ export function runMetrics(records: readonly RequestRecord[], durationMs: number
     },
     goodput: slo ? { slo, goodRequests: good, requestsPerS: per(good), fraction: records.length > 0 ? good / records.length : 0 } : null,
     latencyMs: {
-      ttft: latencyStats(ok.map((r) => r.ttftMs)),
-      tpot: latencyStats(ok.map(tpotMs).filter((x): x is number => x !== null)),
-      itl: latencyStats(concatSamples(ok.map((r) => r.itlMs))),
-      e2e: latencyStats(ok.map((r) => r.e2eMs)),
-      queue: latencyStats(records.map((r) => r.startMs - r.scheduledMs)),
+      ttft: latencyStatsOfSorted(sortedSamples(records, "ttft")),
+      tpot: latencyStatsOfSorted(sortedSamples(records, "tpot")),
+      itl: latencyStatsOfSorted(sortedSamples(records, "itl")),
+      e2e: latencyStatsOfSorted(sortedSamples(records, "e2e")),
+      queue: latencyStatsOfSorted(sortedSamples(records, "queue")),
     },
     concurrency: concurrencyStats(records, durationMs),
   };

@@ -26,8 +26,12 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 
 /** Stats of `samples`, or null when there are none (e.g. TPOT when every answer is one token). */
 export function latencyStats(samples: ArrayLike<number>): LatencyStats | null {
-  if (samples.length === 0) return null;
-  const arr = Float64Array.from(samples).sort();
+  return latencyStatsOfSorted(Float64Array.from(samples).sort());
+}
+
+/** `latencyStats` of samples already in ascending order (see `sortedSamples`). */
+export function latencyStatsOfSorted(arr: Float64Array): LatencyStats | null {
+  if (arr.length === 0) return null;
   let sum = 0;
   for (const x of arr) sum += x;
   const mean = sum / arr.length;
@@ -51,24 +55,18 @@ export function latencyStats(samples: ArrayLike<number>): LatencyStats | null {
  * plotting: [value, fraction of samples <= value].
  */
 export function cdfPoints(samples: ArrayLike<number>, maxPoints = 400): Array<[number, number]> {
-  if (samples.length === 0) return [];
-  const sorted = Float64Array.from(samples).sort();
+  return cdfPointsOfSorted(Float64Array.from(samples).sort(), maxPoints);
+}
+
+/** `cdfPoints` of samples already in ascending order. */
+export function cdfPointsOfSorted(sorted: Float64Array, maxPoints = 400): Array<[number, number]> {
   const n = sorted.length;
+  if (n === 0) return [];
   if (n <= maxPoints) return Array.from(sorted, (v, i): [number, number] => [v, (i + 1) / n]);
   const out: Array<[number, number]> = [];
   for (let k = 1; k <= maxPoints; k++) {
     const i = Math.ceil((k / maxPoints) * n) - 1;
     out.push([sorted[i]!, (i + 1) / n]);
   }
-  return out;
-}
-
-/** The samples of several lists in one typed array (a long run has millions of gaps between tokens). */
-export function concatSamples(lists: readonly (readonly number[])[]): Float64Array {
-  let n = 0;
-  for (const l of lists) n += l.length;
-  const out = new Float64Array(n);
-  let at = 0;
-  for (const l of lists) for (let i = 0; i < l.length; i++) out[at++] = l[i]!;
   return out;
 }

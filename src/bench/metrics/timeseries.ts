@@ -1,31 +1,27 @@
 import type { RequestRecord } from "../client/record.js";
 
 /**
- * When each text chunk of a completed request arrived (ms after the run started) and how many
- * tokens it stands for: the request's output tokens spread evenly over its chunks, since a chunk
- * may carry several tokens and the stream does not say how many.
+ * Output tokens per second in consecutive buckets of `bucketMs` from 0 to `durationMs`. Each
+ * completed request's output tokens are spread evenly over its text chunks (the first at TTFT,
+ * then one per inter-chunk gap), since a chunk may carry several tokens and the stream does not
+ * say how many. Allocates nothing per chunk: a simulated run has millions.
  */
-export function chunkArrivals(r: RequestRecord): Array<{ atMs: number; tokens: number }> {
-  if (r.status !== "ok" || r.outputTokens === 0) return [];
-  const chunks = r.itlMs.length + 1;
-  const per = r.outputTokens / chunks;
-  const out = [{ atMs: r.startMs + r.ttftMs, tokens: per }];
-  let t = r.startMs + r.ttftMs;
-  for (const gap of r.itlMs) {
-    t += gap;
-    out.push({ atMs: t, tokens: per });
-  }
-  return out;
-}
-
-/** Output tokens per second in consecutive buckets of `bucketMs` from 0 to `durationMs`. */
 export function outputThroughputSeries(records: readonly RequestRecord[], durationMs: number, bucketMs: number): number[] {
   const n = Math.max(1, Math.ceil(durationMs / bucketMs));
-  const tokens = new Array<number>(n).fill(0);
+  const tokens = new Float64Array(n);
+  const bucketOf = (atMs: number): number => Math.min(n - 1, Math.floor(atMs / bucketMs));
   for (const r of records) {
-    for (const c of chunkArrivals(r)) tokens[Math.min(n - 1, Math.floor(c.atMs / bucketMs))]! += c.tokens;
+    if (r.status !== "ok" || r.outputTokens === 0) continue;
+    const gaps = r.itlMs;
+    const per = r.outputTokens / (gaps.length + 1);
+    let t = r.startMs + r.ttftMs;
+    tokens[bucketOf(t)]! += per;
+    for (let i = 0; i < gaps.length; i++) {
+      t += gaps[i]!;
+      tokens[bucketOf(t)]! += per;
+    }
   }
-  return tokens.map((t) => t / (bucketMs / 1000));
+  return Array.from(tokens, (t) => t / (bucketMs / 1000));
 }
 
 /** The highest output-token rate over any whole bucket (vLLM's peak output throughput uses 1 s). */

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { OkRecord, RequestRecord } from "../client/record.js";
-import { tpotMs } from "../metrics/request-metrics.js";
-import { cdfPoints, concatSamples } from "../metrics/stats.js";
+import type { RequestRecord } from "../client/record.js";
+import { sortedSamples } from "../metrics/samples.js";
+import { cdfPointsOfSorted } from "../metrics/stats.js";
 import { concurrencySteps, niceBucketMs, outputThroughputSeries } from "../metrics/timeseries.js";
 import { describeArrivals } from "../workload/arrivals.js";
 import { REPORT_FILE } from "./files.js";
@@ -113,22 +113,8 @@ function failuresTable(runs: readonly RunSummary[]): string {
   return `<h2>Failures</h2>${table(["Run", "Reason", "Count", "First message"], rows)}`;
 }
 
-function latencySamples(records: readonly RequestRecord[], key: LatencyKey): ArrayLike<number> {
-  const ok = records.filter((r): r is OkRecord => r.status === "ok");
-  switch (key) {
-    case "ttft":
-      return ok.map((r) => r.ttftMs);
-    case "tpot":
-      return ok.map(tpotMs).filter((x): x is number => x !== null);
-    case "itl":
-      return concatSamples(ok.map((r) => r.itlMs));
-    case "e2e":
-      return ok.map((r) => r.e2eMs);
-  }
-}
-
 function cdfChart(runs: readonly ReportEntry[], key: LatencyKey, name: string): string {
-  const series: Series[] = runs.map((r, i) => ({ name: r.summary.label, points: cdfPoints(latencySamples(r.records, key)), step: true, colorIndex: i }));
+  const series: Series[] = runs.map((r, i) => ({ name: r.summary.label, points: cdfPointsOfSorted(sortedSamples(r.records, key)), step: true, colorIndex: i }));
   return lineChart({ title: `${name} CDF`, xLabel: `${name} (ms)`, yLabel: "fraction of samples", series, yMax: 1 });
 }
 

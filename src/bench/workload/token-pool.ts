@@ -36,6 +36,12 @@ export function tokenPool(encodedCorpus: readonly number[], excludeIds: Iterable
 /** `n` ids drawn uniformly (with replacement) from `pool`. */
 export function drawTokens(rng: Rng, pool: readonly number[], n: number): number[] {
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = pool[Math.floor(rng.nextDouble() * pool.length)]!;
+  drawTokensInto(rng, pool, out, 0, n);
   return out;
+}
+
+/** `drawTokens` written into out[start, start + n) (the same ids for the same rng). */
+export function drawTokensInto(rng: Rng, pool: readonly number[], out: number[], start: number, n: number): void {
+  const size = pool.length;
+  for (let i = start; i < start + n; i++) out[i] = pool[Math.floor(rng.nextDouble() * size)]!;
 }

@@ -23,7 +23,6 @@ export const BLOCK_HASH_ALGORITHMS: readonly BlockHashAlgorithm[] = ["sha256", "
 const DOMAIN_TAG = Buffer.from("flotilla/kv-block/v1\0", "utf8");
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 const FAST64_PATTERN = /^[0-9a-f]{16}$/;
-const MAX_TOKEN_ID = 0xffffffff;
 
 /**
  * Hash one full block. `salt` (tenant isolation) is allowed only on a root block
@@ -89,7 +88,8 @@ export function sliceTokens(tokenIds: ArrayLike<number>, start: number, end: num
 function checkTokens(tokenIds: ArrayLike<number>, start: number, end: number): void {
   for (let i = start; i < end; i++) {
     const tokenId = tokenIds[i]!;
-    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId > MAX_TOKEN_ID) {
+    // x >>> 0 === x exactly for the integers in [0, 2^32) (not for NaN, fractions or negatives).
+    if (tokenId >>> 0 !== tokenId) {
       throw new RangeError(`token id at ${i} must be an integer in [0, 2^32), got ${tokenId}`);
     }
   }
@@ -137,6 +137,7 @@ class Sha256Chain implements Chain {
 const SEED_A = 0x9e3779b9;
 const SEED_B = 0x85ebca6b;
 const TAG_WORD = 0x666c7431; // "flt1": the fast64 encoding's version
+const POSITION_KEY = 0x27d4eb2f;
 
 /**
  * fast64: two 32-bit lanes of Murmur3-style word mixing (the second lane also mixes in each word's
@@ -148,36 +149,45 @@ class Fast64Chain implements Chain {
   private hi = 0;
   private lo = 0;
   private isRoot: boolean;
-  private readonly saltWords: number[];
+  private readonly saltWords: readonly number[];
 
   constructor(parentHash: BlockHash | null, salt: string | undefined) {
     this.isRoot = parentHash === null;
     if (parentHash !== null) {
-      this.hi = Number.parseInt(parentHash.slice(0, 8), 16) | 0;
-      this.lo = Number.parseInt(parentHash.slice(8, 16), 16) | 0;
+      this.hi = hexWord(parentHash, 0);
+      this.lo = hexWord(parentHash, 8);
     }
-    const saltBytes = Buffer.from(salt ?? "", "utf8");
-    this.saltWords = [saltBytes.length];
-    for (let i = 0; i < saltBytes.length; i += 4) {
-      this.saltWords.push((saltBytes[i]! | ((saltBytes[i + 1] ?? 0) << 8) | ((saltBytes[i + 2] ?? 0) << 16) | ((saltBytes[i + 3] ?? 0) << 24)) | 0);
-    }
+    this.saltWords = salt === undefined || salt === "" ? NO_SALT_WORDS : saltWords(salt);
   }
 
   next(tokenIds: ArrayLike<number>, start: number, end: number): BlockHash {
-    const header = this.isRoot ? [TAG_WORD, 0, ...this.saltWords, end - start] : [TAG_WORD, 1, this.hi, this.lo, end - start];
-    let a = SEED_A;
-    let b = SEED_B;
-    let n = 0;
-    for (const word of header) {
-      n++;
-      a = mixLane(a, word);
-      b = mixLane(b, word ^ Math.imul(n, 0x27d4eb2f));
+    // The words of the class comment, mixed as they come (no array per block). Lane b mixes word
+    // number n (from 1) as word ^ imul(n, POSITION_KEY).
+    let a = mixLane(SEED_A, TAG_WORD);
+    let b = mixLane(SEED_B, TAG_WORD ^ POSITION_KEY);
+    let n = 1;
+    if (this.isRoot) {
+      a = mixLane(a, 0);
+      b = mixLane(b, Math.imul(++n, POSITION_KEY));
+      const salt = this.saltWords;
+      for (let k = 0; k < salt.length; k++) {
+        const w = salt[k]!;
+        a = mixLane(a, w);
+        b = mixLane(b, w ^ Math.imul(++n, POSITION_KEY));
+      }
+    } else {
+      a = mixLane(mixLane(mixLane(a, 1), this.hi), this.lo);
+      b = mixLane(b, 1 ^ Math.imul(2, POSITION_KEY));
+      b = mixLane(b, this.hi ^ Math.imul(3, POSITION_KEY));
+      b = mixLane(b, this.lo ^ Math.imul(4, POSITION_KEY));
+      n = 4;
     }
+    a = mixLane(a, end - start);
+    b = mixLane(b, (end - start) ^ Math.imul(++n, POSITION_KEY));
     for (let i = start; i < end; i++) {
-      const word = tokenIds[i]! | 0;
-      n++;
-      a = mixLane(a, word);
-      b = mixLane(b, word ^ Math.imul(n, 0x27d4eb2f));
+      const w = tokenIds[i]! | 0;
+      a = mixLane(a, w);
+      b = mixLane(b, w ^ Math.imul(++n, POSITION_KEY));
     }
     a = fmix32(a ^ n);
     b = fmix32(b ^ Math.imul(n, 0x165667b1));
@@ -188,6 +198,29 @@ class Fast64Chain implements Chain {
     this.isRoot = false;
     return hex16(hi, lo);
   }
+}
+
+/** The salt's words for an empty salt: just its length, 0. */
+const NO_SALT_WORDS: readonly number[] = Object.freeze([0]);
+
+/** A salt as fast64 words: its UTF-8 byte length, then its bytes 4 per word, little-endian, zero-padded. */
+function saltWords(salt: string): number[] {
+  const bytes = Buffer.from(salt, "utf8");
+  const words = [bytes.length];
+  for (let i = 0; i < bytes.length; i += 4) {
+    words.push((bytes[i]! | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24)) | 0);
+  }
+  return words;
+}
+
+/** The 32-bit word spelt by hex characters [at, at + 8) of a lowercase hex string (as an int32). */
+function hexWord(hex: string, at: number): number {
+  let w = 0;
+  for (let k = at; k < at + 8; k++) {
+    const c = hex.charCodeAt(k);
+    w = (w << 4) | (c <= 57 ? c - 48 : c - 87);
+  }
+  return w | 0;
 }
 
 function mixLane(h: number, word: number): number {

@@ -86,19 +86,26 @@ export class BlockPool {
     if (count > this.freeQueue.length) return null;
     const blockIds: number[] = [];
     const evictedHashes: BlockHash[] = [];
-    for (let i = 0; i < count; i++) {
-      const blockId = this.freeQueue.popFront();
-      const hash = this.hashOfBlock[blockId]!;
-      if (hash !== null) {
-        this.blockOfHash.delete(hash);
-        this.hashOfBlock[blockId] = null;
-        this.numCachedFreeBlocks--;
-        evictedHashes.push(hash);
-      }
-      this.refCounts[blockId] = 1;
-      blockIds.push(blockId);
-    }
+    for (let i = 0; i < count; i++) blockIds.push(this.takeFreeBlock(evictedHashes));
     return { blockIds, evictedHashes };
+  }
+
+  /**
+   * `takeFreeBlocks(1)` without the allocations: the head block of the free queue, with refCount 1;
+   * a cached block's hash is dropped (eviction) and appended to `evictedHashes` unless that is
+   * null. Throws when no block is free (check `numFreeBlocks` first).
+   */
+  takeFreeBlock(evictedHashes: BlockHash[] | null): number {
+    const blockId = this.freeQueue.popFront();
+    const hash = this.hashOfBlock[blockId]!;
+    if (hash !== null) {
+      this.blockOfHash.delete(hash);
+      this.hashOfBlock[blockId] = null;
+      this.numCachedFreeBlocks--;
+      evictedHashes?.push(hash);
+    }
+    this.refCounts[blockId] = 1;
+    return blockId;
   }
 
   /** One more reference to a block; a refCount-0 block leaves the free queue (a cache hit revives it). */
@@ -134,10 +141,11 @@ export class BlockPool {
   registerHash(blockId: number, hash: BlockHash): boolean {
     if (this.refCounts[blockId]! <= 0) throw new Error(`block ${blockId} must be referenced to get a hash`);
     if (this.hashOfBlock[blockId] !== null) throw new Error(`block ${blockId} already has a hash`);
-    if (this.blockOfHash.get(hash) !== undefined) return false;
+    // The index reads a block's hash from hashOfBlock: set it first, undo it on a clash.
     this.hashOfBlock[blockId] = hash;
-    this.blockOfHash.add(hash, blockId);
-    return true;
+    if (this.blockOfHash.addIfAbsent(hash, blockId)) return true;
+    this.hashOfBlock[blockId] = null;
+    return false;
   }
 
   /** Drops every hash; cached-evictable blocks become empty, in place (queue order is kept). */

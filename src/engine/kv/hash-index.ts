@@ -45,12 +45,25 @@ export class HashIndex {
 
   /** Indexes `blockId` under `hash`; the caller guarantees neither is indexed already. */
   add(hash: BlockHash, blockId: number): void {
+    if (!this.addIfAbsent(hash, blockId)) throw new Error(`hash ${hash} is indexed already`);
+  }
+
+  /**
+   * Indexes `blockId` (not indexed yet) under `hash` unless some block already is: one probe for
+   * the lookup and the insertion. Returns whether it was added.
+   */
+  addIfAbsent(hash: BlockHash, blockId: number): boolean {
+    const slots = this.slots;
     const home = this.home(hash);
     let i = home;
-    while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
-    this.slots[i] = blockId;
+    for (let id = slots[i]!; id !== EMPTY; id = slots[i]!) {
+      if (this.hashOf(id) === hash) return false;
+      i = (i + 1) & this.mask;
+    }
+    slots[i] = blockId;
     this.homeOf[blockId] = home;
     this.count++;
+    return true;
   }
 
   /** Drops `hash` (still the hash of its block when called); false when it was not indexed. */
@@ -88,12 +101,14 @@ export class HashIndex {
     for (const id of this.slots) if (id !== EMPTY) yield id;
   }
 
-  /** FNV-1a over the first and last 8 characters (of a hex digest: 64 random bits), then a finaliser. */
+  /**
+   * FNV-1a over the first 8 characters, then a finaliser. A block hash is a hex digest, so its
+   * first 8 characters alone carry 32 random bits: more than the table's index needs.
+   */
   private home(hash: BlockHash): number {
     let h = 0x811c9dc5;
-    const len = hash.length;
-    for (let k = 0; k < Math.min(len, 8); k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
-    for (let k = Math.max(8, len - 8); k < len; k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
+    const len = Math.min(hash.length, 8);
+    for (let k = 0; k < len; k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
     h ^= hash.length;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);

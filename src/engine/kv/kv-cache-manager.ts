@@ -181,10 +181,8 @@ export class KvCacheManager {
       if (cachedPrefix !== undefined) throw new Error(`request ${requestId} already has blocks; a cached prefix is for its first allocate`);
       const numNewBlocks = numBlocksNeeded - request.table.length;
       if (numNewBlocks <= 0) return true;
-      const taken = this.pool.takeFreeBlocks(numNewBlocks);
-      if (taken === null) return false;
-      for (const blockId of taken.blockIds) request.table.push(blockId);
-      this.emitRemoved(taken.evictedHashes);
+      if (numNewBlocks > this.pool.numFreeBlocks) return false;
+      this.takeInto(request.table, numNewBlocks);
       return true;
     }
 
@@ -198,10 +196,9 @@ export class KvCacheManager {
 
     // Acquire the prefix before taking new blocks, so the eviction below cannot pick it.
     for (const blockId of prefixBlockIds) this.pool.acquire(blockId);
-    const taken = this.pool.takeFreeBlocks(numNewBlocks)!;
     const table = new BlockTable(prefixBlockIds.length + numNewBlocks);
     for (const blockId of prefixBlockIds) table.push(blockId);
-    for (const blockId of taken.blockIds) table.push(blockId);
+    this.takeInto(table, numNewBlocks);
     this.requests.set(requestId, {
       table,
       blockHashes: this.enablePrefixCaching ? [...(cachedPrefix?.blockHashes ?? [])] : [],
@@ -210,8 +207,14 @@ export class KvCacheManager {
       privateCopies: new Map(),
       cacheable: true,
     });
-    this.emitRemoved(taken.evictedHashes);
     return true;
+  }
+
+  /** Appends `count` free blocks (the caller checked there are enough) to `table`, queuing a `removed` event for evicted hashes. */
+  private takeInto(table: BlockTable, count: number): void {
+    const evicted: BlockHash[] | null = this.recordEvents ? [] : null;
+    for (let k = 0; k < count; k++) table.push(this.pool.takeFreeBlock(evicted));
+    if (evicted !== null) this.emitRemoved(evicted);
   }
 
   /**
@@ -233,13 +236,13 @@ export class KvCacheManager {
     const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
     if (numFullBlocks <= request.numCommittedBlocks) return;
     extendBlockHashes(request.blockHashes, allTokenIds, numFullBlocks, this.blockSize, request.salt, this.hashAlgorithm);
-    const registered: number[] = [];
+    const registered: number[] | null = this.recordEvents ? [] : null;
     for (let i = request.numCommittedBlocks; i < numFullBlocks; i++) {
-      if (this.pool.registerHash(request.table.at(i), request.blockHashes[i]!)) registered.push(i);
+      if (this.pool.registerHash(request.table.at(i), request.blockHashes[i]!)) registered?.push(i);
       else request.privateCopies.set(i, this.blockTokens(allTokenIds, i));
     }
     request.numCommittedBlocks = numFullBlocks;
-    this.emitStored(request, registered, (i) => this.blockTokens(allTokenIds, i));
+    if (registered !== null) this.emitStored(request, registered, (i) => this.blockTokens(allTokenIds, i));
   }
 
   /**

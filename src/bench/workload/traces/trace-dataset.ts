@@ -1,4 +1,4 @@
-import { drawTokens } from "../token-pool.js";
+import { drawTokens, drawTokensInto } from "../token-pool.js";
 import { rngFor, STREAM } from "../rng.js";
 import type { DatasetItem } from "../types.js";
 import type { TraceRow } from "./row.js";
@@ -40,14 +40,16 @@ export function* traceDataset(rows: readonly TraceRow[], params: TraceDatasetPar
     const row = rows[i]!;
     const inputLen = Math.max(1, Math.min(row.inputTokens, params.maxPromptTokens ?? Infinity));
     const outputTokens = Math.max(1, Math.min(row.outputTokens, params.maxOutputTokens ?? Infinity));
-    const prompt: number[] = [];
+    // Filled by index into an array of the final length: no growth copies (a trace has ~20 M tokens).
+    const prompt = new Array<number>(inputLen);
+    let len = 0;
     for (const h of row.hashIds ?? []) {
-      if (prompt.length >= inputLen) break;
+      if (len >= inputLen) break;
       const b = block(h);
-      const take = Math.min(b.length, inputLen - prompt.length);
-      for (let k = 0; k < take; k++) prompt.push(b[k]!);
+      const take = Math.min(b.length, inputLen - len);
+      for (let k = 0; k < take; k++) prompt[len++] = b[k]!;
     }
-    if (prompt.length < inputLen) prompt.push(...drawTokens(rngFor(seed, STREAM.content, i), pool, inputLen - prompt.length));
+    if (len < inputLen) drawTokensInto(rngFor(seed, STREAM.content, i), pool, prompt, len, inputLen - len);
     const first = row.hashIds?.[0];
     yield { promptTokenIds: prompt, outputTokens, traceTimeMs: row.timeMs, ...(first !== undefined ? { prefixGroup: first } : {}) };
   }
