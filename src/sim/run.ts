@@ -138,7 +138,8 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
       ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
       ...(config.stopWhen ? { stopWhen: config.stopWhen } : {}),
     },
-    workloadItems(config.workload, simTokenPool(model.vocabSize)),
+    // Prompt content is read only by prefix caching and prefix-aware routing.
+    workloadItems(config.workload, simTokenPool(model.vocabSize, engine.enablePrefixCaching || router.readsPromptTokens)),
   );
   config.onSimulated?.();
   const records = toBenchRecords(result);

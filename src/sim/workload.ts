@@ -16,9 +16,12 @@ export {
 
 /**
  * Token ids the simulator's prompts are drawn from (bench draws from ids the target's tokenizer
- * makes for English text). Content only matters through equality (prefix caching), so any ids in
- * the vocabulary do; the simulator has no tokenizer for built-in models.
+ * makes for English text). Content only matters through equality (prefix caching, prefix-aware
+ * routing), so any ids in the vocabulary do; the simulator has no tokenizer for built-in models.
+ * When nothing reads content (`contentMatters` false), one id: prompts of the right lengths with
+ * no random draws (a trace holds tens of millions of prompt tokens).
  */
-export function simTokenPool(vocabSize: number): number[] {
+export function simTokenPool(vocabSize: number, contentMatters = true): number[] {
+  if (!contentMatters) return [0];
   return Array.from({ length: Math.max(1, Math.min(vocabSize, 32000)) }, (_, i) => i);
 }

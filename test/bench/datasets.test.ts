@@ -10,6 +10,8 @@ import {
   tokenPool,
   type DatasetItem,
 } from "../../src/bench/workload/index.js";
+import { rngFor } from "../../src/bench/workload/rng.js";
+import { drawTokens } from "../../src/bench/workload/token-pool.js";
 
 const POOL = tokenPool([5, 9, 9, 12, 40, 41, 1, 2, 300, 301, 302, 77], [1, 2]);
 
@@ -26,6 +28,21 @@ describe("token pool", () => {
   it("is the distinct corpus ids without specials", () => {
     expect(POOL).toEqual([5, 9, 12, 40, 41, 77, 300, 301, 302]);
     expect(() => tokenPool([1], [1])).toThrow(/empty/);
+  });
+
+  it("draws the same ids through the generator's fast path as through nextDouble", () => {
+    const fast = rngFor(3, 7);
+    const slow = rngFor(3, 7);
+    const viaNextDouble = { nextDouble: () => slow.nextDouble() };
+    for (const n of [0, 1, 17, 5000]) expect(drawTokens(fast, POOL, n)).toEqual(drawTokens(viaNextDouble, POOL, n));
+    // Both generators are left at the same state.
+    expect(fast.nextDouble()).toBe(slow.nextDouble());
+  });
+
+  it("draws nothing from a one-id pool", () => {
+    const rng = rngFor(3, 7);
+    expect(drawTokens(rng, [42], 5)).toEqual([42, 42, 42, 42, 42]);
+    expect(rng.nextDouble()).toBe(rngFor(3, 7).nextDouble());
   });
 });
 

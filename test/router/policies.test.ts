@@ -46,6 +46,18 @@ describe.each(ROUTING_POLICY_NAMES)("every policy: %s", (name) => {
   });
 });
 
+describe("what a policy reads", () => {
+  it("declares whether it reads endpoint state and prompt tokens", () => {
+    const flags = (name: (typeof ROUTING_POLICY_NAMES)[number]) => {
+      const p = createRoutingPolicy(name);
+      return [p.usesEndpointState, p.readsPromptTokens];
+    };
+    expect(flags("round-robin")).toEqual([false, false]);
+    expect(flags("least-outstanding-work")).toEqual([true, false]);
+    expect(flags("prefix-affinity")).toEqual([true, true]);
+  });
+});
+
 describe("round-robin", () => {
   it("cycles by index whatever the load", () => {
     const policy = createRoutingPolicy("round-robin");

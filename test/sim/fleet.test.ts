@@ -13,7 +13,8 @@ import { findBuiltinModel } from "../../src/sim/model/builtin-models.js";
 import type { SimReplicaConfig } from "../../src/sim/replica.js";
 import { planFleet } from "../../src/sim/plan.js";
 import { runSimulation, type SimRunConfig } from "../../src/sim/run.js";
-import type { WorkloadItem } from "../../src/sim/workload.js";
+import { simTokenPool, type WorkloadItem, workloadItems } from "../../src/sim/workload.js";
+import { takeAll } from "../../src/bench/workload/workload.js";
 import { SHARED } from "../helpers/paths.js";
 
 /** Every step takes 10 ms, whatever it holds: timings can be computed by hand. */
@@ -152,6 +153,22 @@ describe("fleets", () => {
     expect(JSON.stringify(a.records)).toBe(JSON.stringify(b.records));
     expect(a.summary.metrics.requests.completed + a.summary.metrics.requests.failed).toBe(300);
     expect(a.summary.schema).toBe("flotilla.bench.summary/v1");
+  });
+
+  it("without prefix caching or a prompt-reading router, prompt content is not drawn and changes nothing", () => {
+    const workload = trace(join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv"));
+    const replicas = [replicaConfig({ enablePrefixCaching: false, maxModelLen: 8192, numKvBlocks: 4096 }), replicaConfig({ enablePrefixCaching: false, maxModelLen: 8192, numKvBlocks: 4096 })];
+    const lowVariance = { description: "affine", stepTimeMs: (batch: readonly { numScheduledTokens: number }[]) => 5 + 0.01 * batch.reduce((t, b) => t + b.numScheduledTokens, 0) };
+    // A fresh router per run (a picker breaks ties in turn).
+    const cfg = () => fleet(replicas.map((r) => ({ ...r, stepTime: lowVariance })), { router: createRoutingPolicy("least-outstanding-work") });
+    expect(cfg().router.readsPromptTokens).toBe(false);
+    const drawn = takeAll(workloadItems(workload, simTokenPool(32000, true)));
+    const blank = takeAll(workloadItems(workload, simTokenPool(32000, false)));
+    expect(new Set(blank.flatMap((w) => w.promptTokenIds)).size).toBe(1);
+    expect(new Set(drawn.flatMap((w) => w.promptTokenIds)).size).toBeGreaterThan(1000);
+    expect(blank.map((w) => w.promptTokenIds.length)).toEqual(drawn.map((w) => w.promptTokenIds.length));
+    const a = JSON.stringify(simulateFleet(cfg(), blank).requests);
+    expect(a === JSON.stringify(simulateFleet(cfg(), drawn).requests)).toBe(true);
   });
 
   it("Mooncake hash ids reproduce prefix sharing: the prefix cache hits", () => {

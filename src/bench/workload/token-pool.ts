@@ -1,3 +1,4 @@
+import { Xoshiro128StarStar } from "../../engine/sampler/rng.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -40,8 +41,20 @@ export function drawTokens(rng: Rng, pool: readonly number[], n: number): number
   return out;
 }
 
-/** `drawTokens` written into out[start, start + n) (the same ids for the same rng). */
+/**
+ * `drawTokens` written into out[start, start + n) (the same ids for the same rng). A one-id pool
+ * needs no draws (every caller gives each draw its own rng, so skipping them changes nothing
+ * else): the simulator passes one when nothing reads prompt content.
+ */
 export function drawTokensInto(rng: Rng, pool: readonly number[], out: number[], start: number, n: number): void {
   const size = pool.length;
+  if (size === 1) {
+    out.fill(pool[0]!, start, start + n);
+    return;
+  }
+  if (rng instanceof Xoshiro128StarStar) {
+    rng.drawFromPool(pool, out, start, n);
+    return;
+  }
   for (let i = start; i < start + n; i++) out[i] = pool[Math.floor(rng.nextDouble() * size)]!;
 }

@@ -12,8 +12,12 @@ const EMPTY = -1;
  */
 export class HashIndex {
   private readonly slots: Int32Array;
-  /** Each indexed block's home slot (where its probe starts). */
-  private readonly homeOf: Int32Array;
+  /**
+   * Each indexed block's key hash (32 bits; its home slot is the low bits). Probes compare these
+   * first and read a block's hash string only on a match: a string lives elsewhere in the heap,
+   * and reading one per probed slot made the table miss the cache on every step.
+   */
+  private readonly keyHashOf: Int32Array;
   private readonly mask: number;
   private count = 0;
 
@@ -25,7 +29,7 @@ export class HashIndex {
     let capacity = 16;
     while (capacity < 2 * numBlocks) capacity *= 2;
     this.slots = new Int32Array(capacity).fill(EMPTY);
-    this.homeOf = new Int32Array(numBlocks);
+    this.keyHashOf = new Int32Array(numBlocks);
     this.mask = capacity - 1;
   }
 
@@ -36,10 +40,11 @@ export class HashIndex {
   /** The block indexed under `hash`, or undefined. */
   get(hash: BlockHash): number | undefined {
     const slots = this.slots;
-    for (let i = this.home(hash); ; i = (i + 1) & this.mask) {
+    const key = keyHash(hash);
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
       const id = slots[i]!;
       if (id === EMPTY) return undefined;
-      if (this.hashOf(id) === hash) return id;
+      if (this.keyHashOf[id] === key && this.hashOf(id) === hash) return id;
     }
   }
 
@@ -54,14 +59,14 @@ export class HashIndex {
    */
   addIfAbsent(hash: BlockHash, blockId: number): boolean {
     const slots = this.slots;
-    const home = this.home(hash);
-    let i = home;
+    const key = keyHash(hash);
+    let i = key & this.mask;
     for (let id = slots[i]!; id !== EMPTY; id = slots[i]!) {
-      if (this.hashOf(id) === hash) return false;
+      if (this.keyHashOf[id] === key && this.hashOf(id) === hash) return false;
       i = (i + 1) & this.mask;
     }
     slots[i] = blockId;
-    this.homeOf[blockId] = home;
+    this.keyHashOf[blockId] = key;
     this.count++;
     return true;
   }
@@ -70,16 +75,17 @@ export class HashIndex {
   delete(hash: BlockHash): boolean {
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.home(hash);
+    const key = keyHash(hash);
+    let i = key & mask;
     for (; ; i = (i + 1) & mask) {
       const id = slots[i]!;
       if (id === EMPTY) return false;
-      if (this.hashOf(id) === hash) break;
+      if (this.keyHashOf[id] === key && this.hashOf(id) === hash) break;
     }
     // Backward shift: pull later entries of the probe run into the hole unless that would put
     // them before their home slot.
     for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.homeOf[slots[j]!]!;
+      const home = this.keyHashOf[slots[j]!]! & mask;
       const reachable = i <= j ? home <= i || home > j : home <= i && home > j;
       if (reachable) {
         slots[i] = slots[j]!;
@@ -101,18 +107,19 @@ export class HashIndex {
     for (const id of this.slots) if (id !== EMPTY) yield id;
   }
 
-  /**
-   * FNV-1a over the first 8 characters, then a finaliser. A block hash is a hex digest, so its
-   * first 8 characters alone carry 32 random bits: more than the table's index needs.
-   */
-  private home(hash: BlockHash): number {
-    let h = 0x811c9dc5;
-    const len = Math.min(hash.length, 8);
-    for (let k = 0; k < len; k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
-    h ^= hash.length;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    return h & this.mask;
-  }
+}
+
+/**
+ * FNV-1a over the first 8 characters, then a finaliser (an int32). A block hash is a hex digest,
+ * so its first 8 characters alone carry 32 random bits: more than the table's index needs.
+ */
+function keyHash(hash: BlockHash): number {
+  let h = 0x811c9dc5;
+  const len = Math.min(hash.length, 8);
+  for (let k = 0; k < len; k++) h = Math.imul(h ^ hash.charCodeAt(k), 0x01000193);
+  h ^= hash.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
 }

@@ -55,6 +55,41 @@ export class Xoshiro128StarStar {
     return result;
   }
 
+  /**
+   * out[i] = pool[floor(nextDouble() * pool.length)] for i in [start, start + n): exactly the draws
+   * of n `nextDouble` calls, with the state in locals (workload prompts take tens of millions).
+   */
+  drawFromPool(pool: ArrayLike<number>, out: number[], start: number, n: number): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const size = pool.length;
+    for (let i = start; i < start + n; i++) {
+      const hi = (Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0) >>> 5;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      const lo = (Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0) >>> 6;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = pool[Math.floor((hi * TWO_POW_26 + lo) * TWO_POW_53_INV * size)]!;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform double in [0, 1) with 53 random bits (two 32-bit draws). */
   nextDouble(): number {
     const hi = this.nextUint32() >>> 5; // 27 bits

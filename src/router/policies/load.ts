@@ -3,6 +3,7 @@ import type { EndpointState, Filter, Scorer } from "./types.js";
 /** score = 1 - work / max work over the candidates (all 1 when nobody has work). */
 export class LeastWorkScorer implements Scorer {
   readonly name = "least-outstanding-work";
+  readonly readsPromptTokens = false;
 
   score(_request: unknown, endpoints: readonly EndpointState[]): number[] {
     let max = 0;
@@ -26,6 +27,7 @@ export const DEFAULT_LOAD_GUARD: LoadGuardOptions = { absoluteSlackTokens: 2048,
  */
 export class LoadGuardFilter implements Filter {
   readonly name = "load-guard";
+  readonly readsPromptTokens = false;
 
   constructor(private readonly options: LoadGuardOptions = DEFAULT_LOAD_GUARD) {}
 

@@ -2,6 +2,8 @@ import type { EndpointState, Filter, Picker, RoutingPolicy, RoutingRequest, Weig
 
 /** Something that learns where requests went (a prefix index). */
 export interface RoutingObserver {
+  /** Whether it reads the request's prompt token ids; absent means it may. */
+  readonly readsPromptTokens?: boolean;
   routed(request: RoutingRequest, endpointIndex: number): void;
 }
 
@@ -13,6 +15,8 @@ export interface RoutingObserver {
 export class PipelinePolicy implements RoutingPolicy {
   /** Filters and scorers read endpoint state; pickers see only indices and scores. */
   readonly usesEndpointState: boolean;
+  /** True unless every filter, scorer and observer declares it does not read prompt tokens. */
+  readonly readsPromptTokens: boolean;
 
   constructor(
     readonly name: string,
@@ -22,6 +26,7 @@ export class PipelinePolicy implements RoutingPolicy {
     private readonly observers: readonly RoutingObserver[] = [],
   ) {
     this.usesEndpointState = filters.length > 0 || scorers.length > 0;
+    this.readsPromptTokens = [...filters, ...scorers.map((s) => s.scorer), ...observers].some((c) => c.readsPromptTokens !== false);
   }
 
   route(request: RoutingRequest, endpoints: readonly EndpointState[]): number {

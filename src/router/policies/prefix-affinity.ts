@@ -62,6 +62,7 @@ export class PrefixIndex implements RoutingObserver {
 /** score = leading prompt blocks the endpoint is believed to hold / prompt blocks (0 for a prompt shorter than a block). */
 export class PrefixAffinityScorer implements Scorer {
   readonly name = "prefix-affinity";
+  readonly readsPromptTokens = true;
 
   constructor(private readonly index: PrefixIndex) {}
 

@@ -34,12 +34,16 @@ export interface EndpointState {
 
 export interface Filter {
   readonly name: string;
+  /** Whether it reads the request's prompt token ids (not just their count); absent means it may. */
+  readonly readsPromptTokens?: boolean;
   /** The endpoints that may take the request (a subset of `endpoints`, same order). */
   filter(request: RoutingRequest, endpoints: readonly EndpointState[]): EndpointState[];
 }
 
 export interface Scorer {
   readonly name: string;
+  /** Whether it reads the request's prompt token ids (not just their count); absent means it may. */
+  readonly readsPromptTokens?: boolean;
   /** One score in [0, 1] per endpoint, aligned with `endpoints`; higher is better. */
   score(request: RoutingRequest, endpoints: readonly EndpointState[]): number[];
 }
@@ -63,6 +67,11 @@ export interface RoutingPolicy {
    * replicas run ahead until their own next request).
    */
   readonly usesEndpointState: boolean;
+  /**
+   * False when decisions never depend on the prompt's token ids, only on their count (the
+   * simulator then need not draw prompt content it would never read).
+   */
+  readonly readsPromptTokens: boolean;
   /** The index (`EndpointState.index`) of the endpoint to send the request to; `endpoints` is non-empty. */
   route(request: RoutingRequest, endpoints: readonly EndpointState[]): number;
 }

@@ -41,7 +41,8 @@ export function* traceDataset(rows: readonly TraceRow[], params: TraceDatasetPar
     const inputLen = Math.max(1, Math.min(row.inputTokens, params.maxPromptTokens ?? Infinity));
     const outputTokens = Math.max(1, Math.min(row.outputTokens, params.maxOutputTokens ?? Infinity));
     // Filled by index into an array of the final length: no growth copies (a trace has ~20 M tokens).
-    const prompt = new Array<number>(inputLen);
+    const prompt = new Array<number>(inputLen + outputTokens);
+    prompt.length = inputLen;
     let len = 0;
     for (const h of row.hashIds ?? []) {
       if (len >= inputLen) break;
