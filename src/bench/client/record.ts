@@ -43,8 +43,12 @@ export interface OkRecord extends RecordBase {
   readonly status: "ok";
   /** Time to the first chunk that carried generated text. */
   readonly ttftMs: number;
-  /** Gaps between successive text chunks (one chunk may carry several tokens). */
-  readonly itlMs: readonly number[];
+  /**
+   * Gaps between successive text chunks (one chunk may carry several tokens). A simulation's
+   * records hold millions of gaps and pass them as a Float64Array; requests.jsonl writes either
+   * as a JSON array.
+   */
+  readonly itlMs: readonly number[] | Float64Array;
   /** Send to the end of the stream. */
   readonly e2eMs: number;
   /** Generated tokens: `usage.completion_tokens`, or the number of text chunks without usage. */

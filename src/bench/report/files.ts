@@ -19,8 +19,14 @@ export function writeRequests(dir: string, records: readonly RequestRecord[]): s
   mkdirSync(dir, { recursive: true });
   const path = join(dir, REQUESTS_FILE);
   const sorted = records.slice().sort((a, b) => a.startMs - b.startMs || a.index - b.index);
-  writeFileSync(path, sorted.map((r) => JSON.stringify(r)).join("\n") + (sorted.length > 0 ? "\n" : ""));
+  writeFileSync(path, sorted.map(recordLine).join("\n") + (sorted.length > 0 ? "\n" : ""));
   return path;
+}
+
+/** One record as JSON, its gaps as a JSON array whether they are held in an array or a Float64Array. */
+function recordLine(r: RequestRecord): string {
+  if (r.status === "ok" && !Array.isArray(r.itlMs)) return JSON.stringify({ ...r, itlMs: Array.from(r.itlMs) });
+  return JSON.stringify(r);
 }
 
 export function readSummary(dir: string): BenchSummary {

@@ -99,7 +99,7 @@ export class BlockPool {
     const blockId = this.freeQueue.popFront();
     const hash = this.hashOfBlock[blockId]!;
     if (hash !== null) {
-      this.blockOfHash.delete(hash);
+      this.blockOfHash.deleteBlock(blockId);
       this.hashOfBlock[blockId] = null;
       this.numCachedFreeBlocks--;
       evictedHashes?.push(hash);

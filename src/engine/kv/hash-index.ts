@@ -76,14 +76,40 @@ export class HashIndex {
     const slots = this.slots;
     const mask = this.mask;
     const key = keyHash(hash);
-    let i = key & mask;
-    for (; ; i = (i + 1) & mask) {
+    for (let i = key & mask; ; i = (i + 1) & mask) {
       const id = slots[i]!;
       if (id === EMPTY) return false;
-      if (this.keyHashOf[id] === key && this.hashOf(id) === hash) break;
+      if (this.keyHashOf[id] === key && this.hashOf(id) === hash) {
+        this.removeSlot(i);
+        return true;
+      }
     }
-    // Backward shift: pull later entries of the probe run into the hole unless that would put
-    // them before their home slot.
+  }
+
+  /**
+   * Drops the entry of `blockId`, which must be indexed (an evicted block): found by its stored
+   * key hash and id alone, without reading its hash string (cold in memory by eviction time).
+   */
+  deleteBlock(blockId: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = this.keyHashOf[blockId]! & mask; ; i = (i + 1) & mask) {
+      const id = slots[i]!;
+      if (id === EMPTY) throw new Error(`block ${blockId} is not in the hash index`);
+      if (id === blockId) {
+        this.removeSlot(i);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Empties slot i by backward shift: later entries of its probe run move into the hole unless
+   * that would put them before their home slot (so no tombstones are needed).
+   */
+  private removeSlot(i: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
     for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
       const home = this.keyHashOf[slots[j]!]! & mask;
       const reachable = i <= j ? home <= i || home > j : home <= i && home > j;
@@ -94,7 +120,6 @@ export class HashIndex {
     }
     slots[i] = EMPTY;
     this.count--;
-    return true;
   }
 
   clear(): void {

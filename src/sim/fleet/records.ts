@@ -16,8 +16,12 @@ export interface RequestRecord {
   numCachedPromptTokens: number;
   numOutputTokens: number;
   numPreemptions: number;
-  /** Gaps between consecutive tokens (ms). */
-  readonly itlMs: number[];
+  /**
+   * Gaps between consecutive tokens (ms), one per output token after the first. Filled in place
+   * during the run (room for maxTokens - 1 gaps: no growth copies of millions of gaps), cut to
+   * numOutputTokens - 1 when the simulation ends.
+   */
+  itlMs: Float64Array;
   firstTokenMs?: number;
   lastTokenMs?: number;
   finishMs?: number;

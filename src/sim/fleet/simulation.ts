@@ -232,8 +232,9 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       numCachedPromptTokens: 0,
       numOutputTokens: 0,
       numPreemptions: 0,
-      itlMs: [],
+      itlMs: new Float64Array(0),
     };
+    record.itlMs = itlRoom(Math.max(0, record.maxTokens - 1));
     records.push(record);
     let sched: SchedRequest;
     try {
@@ -305,7 +306,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       if (rec.firstTokenMs === undefined) {
         rec.firstTokenMs = nowMs;
         rec.numCachedPromptTokens = live.sched.numCachedPromptTokens;
-      } else rec.itlMs.push(nowMs - rec.lastTokenMs!);
+      } else rec.itlMs[rec.numOutputTokens - 1] = nowMs - rec.lastTokenMs!;
       rec.lastTokenMs = nowMs;
       rec.numOutputTokens++;
       tracker.token(o.requestId);
@@ -320,6 +321,23 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   const decodeRuns = (config.fastPaths ?? true) && config.onStepEnd === undefined;
+  /**
+   * Room for a request's gaps between tokens: a view into a shared slab (one ArrayBuffer per
+   * million gaps, not one per request: each buffer is external memory that V8 answers with
+   * extra scavenges).
+   */
+  let itlSlab = new Float64Array(0);
+  let itlSlabUsed = 0;
+  const itlRoom = (n: number): Float64Array => {
+    if (itlSlabUsed + n > itlSlab.length) {
+      itlSlab = new Float64Array(Math.max(1 << 20, n));
+      itlSlabUsed = 0;
+    }
+    itlSlabUsed += n;
+    return itlSlab.subarray(itlSlabUsed - n, itlSlabUsed);
+  };
+  /** End times of a decode run's steps (reused from run to run; grown as needed). */
+  let endsScratch = new Float64Array(256);
 
   const noteArrivals = (events: readonly FleetEvent[]): readonly FleetEvent[] => {
     for (const e of events) if (e.kind === "arrival" || e.kind === "deliver") arrivalTimes.push({ timeMs: e.timeMs, rank: 0 });
@@ -359,14 +377,19 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     const k = replica.decodeRunLength(Number.MAX_SAFE_INTEGER);
     if (k < 2) return nowMs;
     const stepMs = replica.decodeRunTimer();
-    const ends: number[] = [];
+    let ends = endsScratch;
+    let m = 0;
     let t = nowMs;
     for (let j = 0; j < k; j++) {
       const end = t + stepMs(j);
       if (!(end < nextDueMs)) break;
-      ends.push((t = end));
+      if (m === ends.length) {
+        const grown = new Float64Array(2 * ends.length);
+        grown.set(ends);
+        endsScratch = ends = grown;
+      }
+      ends[m++] = t = end;
     }
-    const m = ends.length;
     if (m === 0) return nowMs;
 
     const running = replica.scheduler.runningRequests;
@@ -400,8 +423,10 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
         rec.numCachedPromptTokens = live.sched.numCachedPromptTokens;
       }
       let last = j === 0 ? rec.lastTokenMs! : rec.firstTokenMs;
-      for (; j < m; j++) {
-        rec.itlMs.push(ends[j]! - last);
+      // Gap i follows output token i (0-based); this run's first new token is number numOutputTokens.
+      const itl = rec.itlMs;
+      for (let at = rec.numOutputTokens + j - 1; j < m; j++, at++) {
+        itl[at] = ends[j]! - last;
         last = ends[j]!;
       }
       rec.lastTokenMs = last;
@@ -476,6 +501,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   if (byId.size > 0 && !stoppedEarly) throw new Error(`${byId.size} requests never finished: the simulation stalled`);
 
   records.sort((a, b) => a.index - b.index);
+  for (const r of records) if (r.itlMs.length !== Math.max(0, r.numOutputTokens - 1)) r.itlMs = r.itlMs.subarray(0, Math.max(0, r.numOutputTokens - 1));
   const endMs = lastMs;
   return {
     requests: records,

@@ -40,7 +40,9 @@ export function* traceDataset(rows: readonly TraceRow[], params: TraceDatasetPar
     const row = rows[i]!;
     const inputLen = Math.max(1, Math.min(row.inputTokens, params.maxPromptTokens ?? Infinity));
     const outputTokens = Math.max(1, Math.min(row.outputTokens, params.maxOutputTokens ?? Infinity));
-    // Filled by index into an array of the final length: no growth copies (a trace has ~20 M tokens).
+    // Filled by index, no growth copies (a trace has ~20 M prompt tokens). Made with room for the
+    // answer, then cut to the prompt: V8 keeps the room, so a consumer that appends the generated
+    // tokens to the prompt's array (the simulator's scheduler adopts it) never copies it.
     const prompt = new Array<number>(inputLen + outputTokens);
     prompt.length = inputLen;
     let len = 0;
