@@ -76,7 +76,27 @@ type FleetEvent =
   /** A sent request reaches the router and a replica (`requestLatencyMs` after it was sent). */
   | { readonly kind: "deliver"; readonly timeMs: number; readonly rank: 0; readonly item: WorkloadItem; readonly scheduledMs: number; readonly sentMs: number }
   | { readonly kind: "step-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly plan: StepPlan; readonly startMs: number }
-  | { readonly kind: "step-start"; readonly timeMs: number; readonly rank: 2; readonly replica: number };
+  | { readonly kind: "step-start"; readonly timeMs: number; readonly rank: 2; readonly replica: number }
+  /** The last step of a decode run ends (see PendingRun); ignored when an arrival cut the run short. */
+  | { readonly kind: "run-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly run: DecodeRun };
+
+/**
+ * Identical decode steps of one replica's running batch, from `startMs`, as `Scheduler.advanceDecodes`
+ * runs them: step j ends at ends[j] and takes takenAtPhase[j % blockSize] new blocks when planned.
+ */
+interface DecodeRun {
+  readonly startMs: number;
+  readonly ends: Float64Array;
+  readonly takenAtPhase: readonly number[];
+  /** Used blocks before the run. */
+  readonly usedBefore: number;
+  /** Running requests (the batch). */
+  readonly batch: number;
+  /** Prompt tokens the load tracker still counts for requests whose first token is the run's first step. */
+  readonly promptWorkAtFirstToken: number;
+  /** Set when an arrival routed to the replica cut the run short (its run-end event is then void). */
+  cut: boolean;
+}
 
 const NO_EVENTS: readonly FleetEvent[] = [];
 
@@ -210,12 +230,12 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       routedAhead.delete(item);
       pendingFor[r]!.shift();
     } else {
-      const states: EndpointState[] = tracker.states().map((s, i) => ({
-        ...s,
-        kvUsage: replicas[i]!.kv.usage,
-        numWaiting: replicas[i]!.scheduler.stats.numWaiting,
-      }));
+      const states: EndpointState[] = tracker.states().map((s, i) => visibleState(s, i, nowMs));
       r = config.router.route(routingOf(item), states);
+      // The request joins replica r at its next step boundary: a decode run there ends with the
+      // step in progress now.
+      const run = pendingRuns[r];
+      if (run !== null) cutRun(r, run, nowMs, out);
     }
     const replica = replicas[r]!;
     const maxModelLen = replica.config.scheduler.maxModelLen;
@@ -321,6 +341,8 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   const decodeRuns = (config.fastPaths ?? true) && config.onStepEnd === undefined;
+  /** Runs outlast arrivals when requests are routed as they come (see pendingRuns). */
+  const lazyRuns = decodeRuns && !routeAhead;
   /**
    * Room for a request's gaps between tokens: a view into a shared slab (one ArrayBuffer per
    * million gaps, not one per request: each buffer is external memory that V8 answers with
@@ -366,16 +388,14 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   /**
-   * Runs, at once, the decode steps of replica r that all end before `nextDueMs` while its batch
-   * stays the same (nothing arrives, finishes or is preempted in between): the same scheduler and
-   * KV effects as stepping one at a time (`Scheduler.advanceDecodes`), with every step's tokens,
-   * gaps, busy time and KV usage recorded as a step would record them. Returns the time the last
-   * such step ends (nowMs when none can run: the caller steps normally).
+   * The decode steps replica r can run at once from nowMs while its batch stays the same (nothing
+   * finishes or is preempted; `Scheduler.decodeRunLength`), those ending before `nextDueMs`; null
+   * when fewer than two could run or none ends in time (the caller steps normally).
    */
-  const runDecodes = (r: number, nowMs: number, nextDueMs: number): number => {
+  const planDecodeRun = (r: number, nowMs: number, nextDueMs: number): DecodeRun | null => {
     const replica = replicas[r]!;
     const k = replica.decodeRunLength(Number.MAX_SAFE_INTEGER);
-    if (k < 2) return nowMs;
+    if (k < 2) return null;
     const stepMs = replica.decodeRunTimer();
     let ends = endsScratch;
     let m = 0;
@@ -390,20 +410,39 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       }
       ends[m++] = t = end;
     }
-    if (m === 0) return nowMs;
+    if (m === 0) return null;
+    const running = replica.scheduler.runningRequests;
+    const bs = replica.kv.blockSize;
+    // Blocks taken at step j: requests whose next position starts a block, every bs steps by phase.
+    const takenAtPhase = new Array<number>(bs).fill(0);
+    let promptWorkAtFirstToken = 0;
+    for (const req of running) {
+      takenAtPhase[(bs - (req.numComputedTokens % bs)) % bs]!++;
+      const rec = byId.get(req.id)!.record;
+      if (rec.firstTokenMs === undefined) promptWorkAtFirstToken += rec.numPromptTokens;
+    }
+    return { startMs: nowMs, ends: ends.subarray(0, m), takenAtPhase, usedBefore: replica.kv.numUsedBlocks, batch: running.length, promptWorkAtFirstToken, cut: false };
+  };
 
+  /**
+   * Applies the first `m` steps of a decode run of replica r: the scheduler and KV effects
+   * (`advanceDecodes`), and every step's tokens, gaps, busy time and KV usage, recorded as steps
+   * would record them. Returns the time the last of them ends.
+   */
+  const applyDecodeRun = (r: number, run: DecodeRun, m: number): number => {
+    const replica = replicas[r]!;
+    const { ends, takenAtPhase } = run;
+    const nowMs = run.startMs;
+    const t = ends[m - 1]!;
     const running = replica.scheduler.runningRequests;
     const kv = replica.kv;
     const bs = kv.blockSize;
-    // Blocks taken at step j: requests whose next position starts a block, every bs steps by phase.
-    const takenAtPhase = new Array<number>(bs).fill(0);
-    for (const req of running) takenAtPhase[(bs - (req.numComputedTokens % bs)) % bs]!++;
     const series = replicaSeries[r]!;
     const { numWaiting, numRunning } = replica.scheduler.stats;
     series.addInterval(nowMs, t, REPLICA_CHANNELS.busyMs, 1);
     series.addInterval(nowMs, t, REPLICA_CHANNELS.numWaiting, numWaiting);
     series.addInterval(nowMs, t, REPLICA_CHANNELS.numRunning, numRunning);
-    let used = kv.numUsedBlocks;
+    let used = run.usedBefore;
     let start = nowMs;
     for (let j = 0; j < m; j++) {
       const end = ends[j]!;
@@ -441,24 +480,87 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   /**
+   * Decode runs that outlast arrivals (routers that read replica state). A replica whose batch
+   * will not change runs its whole decode run as one event; an arrival meanwhile sees the state
+   * the replica would have then (`visibleState`: tokens streamed and blocks taken by that time),
+   * and one routed to it cuts the run at the step in progress (`cutRun`). Without them every
+   * arrival would stop every busy replica's run.
+   */
+  const pendingRuns: (DecodeRun | null)[] = replicas.map(() => null);
+
+  /** Steps of a run that ended before t (ends ascending). */
+  const stepsEndedBefore = (run: DecodeRun, t: number): number => {
+    let lo = 0;
+    let hi = run.ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (run.ends[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  /**
+   * What the router sees of replica i at time t: its load tracker entry and scheduler state, with a
+   * pending run's steps ended before t counted (their tokens streamed) and the step in progress
+   * planned (its blocks taken), as stepping one at a time would have left them.
+   */
+  const visibleState = (s: EndpointState, i: number, t: number): EndpointState => {
+    const replica = replicas[i]!;
+    const numWaiting = replica.scheduler.stats.numWaiting;
+    const run = pendingRuns[i];
+    if (run === null) return { ...s, kvUsage: replica.kv.usage, numWaiting };
+    const c = stepsEndedBefore(run, t);
+    // Blocks taken by steps 0..c: whole cycles of the phases, then the first phases of the next.
+    const taken = run.takenAtPhase;
+    const bs = taken.length;
+    let perCycle = 0;
+    for (const n of taken) perCycle += n;
+    let used = run.usedBefore + Math.floor((c + 1) / bs) * perCycle;
+    for (let j = 0; j < (c + 1) % bs; j++) used += taken[j]!;
+    const streamed = c === 0 ? 0 : c * run.batch + run.promptWorkAtFirstToken;
+    return { ...s, outstandingWorkTokens: s.outstandingWorkTokens - streamed, kvUsage: used / replica.kv.numBlocks, numWaiting };
+  };
+
+  /**
+   * A request routed at t joins replica r, which is in a pending decode run: the steps ended before t
+   * are applied, then the replica steps on from there as if t had been its next arrival all along
+   * (the step in progress at t is planned normally, and ends as a queued step-end).
+   */
+  const cutRun = (r: number, run: DecodeRun, t: number, out: FleetEvent[]): void => {
+    run.cut = true;
+    pendingRuns[r] = null;
+    const c = stepsEndedBefore(run, t);
+    const from = c === 0 ? run.startMs : applyDecodeRun(r, run, c);
+    stepOn(r, from, out, t);
+  };
+
+  /**
    * A step ends: commit it, then start the next one. While no other event is due before the next
    * step would end, the replica runs ahead here, step after step, without going through the queue:
    * nothing could happen in between, so the result is the same as one event per step, only faster.
    * Otherwise the next step starts from a queued "step-start" at this time, after same-time arrivals.
    */
-  const onStepEnd = (r: number, firstPlan: StepPlan, firstStartMs: number, firstEndMs: number): FleetEvent[] => {
-    const replica = replicas[r]!;
+  const onStepEnd = (r: number, plan: StepPlan, startMs: number, endMs: number): FleetEvent[] => {
     const out: FleetEvent[] = [];
-    let plan = firstPlan;
-    let startMs = firstStartMs;
-    let nowMs = firstEndMs;
+    commitStep(r, plan, startMs, endMs, out);
+    return stepOn(r, endMs, out);
+  };
+
+  /**
+   * Replica r has committed everything up to nowMs: plan and run its next steps into `out`.
+   * `dueMs`, when given, is the time of an arrival being handled now (no longer in the queue);
+   * stepping then stops before it, as if it were the next queued arrival.
+   */
+  const stepOn = (r: number, startAtMs: number, out: FleetEvent[], dueMs?: number): FleetEvent[] => {
+    const replica = replicas[r]!;
+    let nowMs = startAtMs;
     for (;;) {
-      commitStep(r, plan, startMs, nowMs, out);
       if (!replica.hasUnfinished) {
         busy[r] = false;
         return out;
       }
-      let nextDueMs = horizonMs(r);
+      let nextDueMs = dueMs ?? horizonMs(r);
       for (const e of out) nextDueMs = Math.min(nextDueMs, e.timeMs);
       if (nextDueMs <= nowMs) {
         wakePending[r] = true; // stays busy: the next step starts after same-time events
@@ -467,17 +569,37 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       }
       // Identical decode steps that end before anything else happens run at once; the step after
       // them (the one that finishes a request, or reaches nextDueMs) is planned normally below.
-      if (decodeRuns) nowMs = runDecodes(r, nowMs, nextDueMs);
+      if (decodeRuns) {
+        // With a router that reads replica state, a run goes on past arrivals (see pendingRuns);
+        // not while finishing a request can send another (then arrivals are not all known ahead).
+        const lazy = lazyRuns && dueMs === undefined && config.maxConcurrency === undefined && sessionOf.size === 0;
+        const run = planDecodeRun(r, nowMs, lazy ? Infinity : nextDueMs);
+        if (run !== null) {
+          if (lazy && !(run.ends[run.ends.length - 1]! < nextDueMs)) {
+            const owned: DecodeRun = { ...run, ends: run.ends.slice() };
+            pendingRuns[r] = owned;
+            out.push({ kind: "run-end", timeMs: owned.ends[owned.ends.length - 1]!, rank: 1, replica: r, run: owned });
+            return out;
+          }
+          nowMs = applyDecodeRun(r, run, run.ends.length);
+        }
+      }
       const next = beginStep(r, nowMs);
       if (next === null) return out;
       if (next.endMs >= nextDueMs) {
         out.push({ kind: "step-end", timeMs: next.endMs, rank: 1, replica: r, plan: next.plan, startMs: nowMs });
         return out;
       }
-      plan = next.plan;
-      startMs = nowMs;
+      commitStep(r, next.plan, nowMs, next.endMs, out);
       nowMs = next.endMs;
     }
+  };
+
+  /** The last step of a pending run ends: apply the run, step on. */
+  const onRunEnd = (r: number, run: DecodeRun): FleetEvent[] => {
+    if (run.cut) return [];
+    pendingRuns[r] = null;
+    return stepOn(r, applyDecodeRun(r, run, run.ends.length), []);
   };
 
   for (const e of pullNextArrival()) enqueue(e);
@@ -495,6 +617,8 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
         return noteArrivals(onStepStart(event.replica, event.timeMs));
       case "step-end":
         return noteArrivals(onStepEnd(event.replica, event.plan, event.startMs, event.timeMs));
+      case "run-end":
+        return noteArrivals(onRunEnd(event.replica, event.run));
     }
   }, () => stoppedEarly);
   config.onProgress?.(lastMs, numFinished);
