@@ -1,4 +1,4 @@
-import { freemem, totalmem } from "node:os";
+import { availableParallelism, freemem, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -23,7 +23,8 @@ import { resolveModel } from "../sim/model/resolve.js";
 import { deploymentCosts } from "../sim/perf/deployment.js";
 import { stepTimeModelFor } from "../sim/perf/factory.js";
 import { predictProfilePoint } from "../sim/perf/profile.js";
-import { planFleet, type PlanCandidate, renderPlanReport, formatPlan } from "../sim/plan.js";
+import { type PlanCandidate, renderPlanReport, formatPlan } from "../sim/plan.js";
+import { planFleetInWorkers } from "../sim/plan-parallel.js";
 import { writeSimOutputs } from "../sim/report/output.js";
 import { runSimulation, type SimRunConfig } from "../sim/run.js";
 import { simStepLog } from "../sim/step-log.js";
@@ -330,16 +331,17 @@ interface PlanFlags extends WorkloadFlags, EngineFlags, DeploymentFlags {
   tpOptions: number[];
   batchedTokensOptions: number[];
   maxReplicas: number;
+  workers: number;
   router: RoutingPolicyName;
   out: string;
 }
 
-function planCommand(f: PlanFlags): void {
+async function planCommand(f: PlanFlags): Promise<void> {
   const model = resolveModel(f.model);
   const slo = parseSlo(f.slo);
   const workload = workloadSpecFromFlags(f);
   const t0 = performance.now();
-  const plan = planFleet({
+  const plan = await planFleetInWorkers({
     model,
     gpus: f.gpus.map((g) => withPrice(resolveGpu(g), f.pricePerHour)),
     tpOptions: f.tpOptions,
@@ -357,7 +359,8 @@ function planCommand(f: PlanFlags): void {
       process.stderr.write(
         `  ${c.gpu} tp${c.tp} mbt${c.maxNumBatchedTokens} x${c.replicas}: ${c.feasible ? `${c.note ?? `${(100 * c.attainment).toFixed(1)}% within SLO`}, $${c.costPerHourUsd.toFixed(2)}/h` : c.note}\n`,
       ),
-  });
+    warn,
+  }, f.workers);
   mkdirSync(f.out, { recursive: true });
   writeFileSync(join(f.out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
   writeFileSync(join(f.out, "plan.html"), renderPlanReport(plan));
@@ -451,6 +454,7 @@ export function registerSim(program: Command): void {
     .option("--tp-options <list>", "tensor-parallel degrees to consider", intList("--tp-options"), [1, 2, 4, 8])
     .option("--batched-tokens-options <list>", "max batched tokens values to consider", intList("--batched-tokens-options"), [2048, 8192])
     .option("--max-replicas <n>", "largest fleet to consider per configuration", int("--max-replicas"), 64)
+    .option("--workers <n>", "configurations sized at once, each in a worker thread (the result is the same; default: the CPU count)", int("--workers"), availableParallelism())
     .addOption(routerOption().default("least-outstanding-work"))
     .option("--out <dir>", "folder for plan.json and plan.html", "sim-plan");
   addDeploymentFlags(plan);

@@ -50,60 +50,86 @@ export interface PlanResult {
   readonly frontier: readonly PlanCandidate[];
 }
 
+/** One GPU x tensor parallelism x max batched tokens to size. */
+export interface PlanConfiguration {
+  readonly gpu: GpuSpec;
+  readonly tp: number;
+  readonly maxNumBatchedTokens: number;
+}
+
+/** What sizing one configuration found: every fleet simulated (in order) and the smallest that met the target. */
+export interface ConfigurationSearch {
+  readonly candidates: readonly PlanCandidate[];
+  readonly smallest: PlanCandidate | null;
+}
+
+/** The configurations a plan sizes, in search order (GPU, then tp, then max batched tokens). */
+export function planConfigurations(config: Pick<PlanConfig, "gpus" | "tpOptions" | "maxNumBatchedTokensOptions">): PlanConfiguration[] {
+  const out: PlanConfiguration[] = [];
+  for (const gpu of config.gpus) for (const tp of config.tpOptions) for (const maxNumBatchedTokens of config.maxNumBatchedTokensOptions) out.push({ gpu, tp, maxNumBatchedTokens });
+  return out;
+}
+
 /**
  * Capacity planning: for each GPU, tensor parallelism and max batched tokens, the fewest replicas
  * whose simulated run of the workload meets the SLO for the target fraction of requests
  * (doubling, then bisection: attainment is taken to grow with replicas), then the cheapest of
- * those by cost per hour. Deterministic; as slow as the simulations it runs.
+ * those by cost per hour. Deterministic; as slow as the simulations it runs. Configurations are
+ * independent: `planFleetInWorkers` sizes them in parallel with the same result.
  */
 export function planFleet(config: PlanConfig): PlanResult {
+  return assemblePlan(config, planConfigurations(config).map((c) => searchConfiguration(config, c)));
+}
+
+/** Sizes one configuration (see planFleet); `config.onCandidate` hears each fleet as it is simulated. */
+export function searchConfiguration(config: PlanConfig, configuration: PlanConfiguration): ConfigurationSearch {
+  const { gpu, tp, maxNumBatchedTokens } = configuration;
   const candidates: PlanCandidate[] = [];
-  const smallest: PlanCandidate[] = [];
-  for (const gpu of config.gpus) {
-    for (const tp of config.tpOptions) {
-      for (const maxNumBatchedTokens of config.maxNumBatchedTokensOptions) {
-        const engine = { ...config.engine, maxNumBatchedTokens };
-        const evaluate = (replicas: number): PlanCandidate => {
-          const c = simulateCandidate(config, gpu, tp, engine, replicas);
-          candidates.push(c);
-          config.onCandidate?.(c);
-          return c;
-        };
-        if (replicaKvBlocks({ ...config, gpu, tp, engine }).numKvBlocks < 1) {
-          const c: PlanCandidate = {
-            gpu: gpu.name, tp, maxNumBatchedTokens, replicas: 0, feasible: false, note: "the model does not fit", attainment: 0, meetsTarget: false,
-            costPerHourUsd: 0, costPerMillionTokensUsd: null, p90TtftMs: null, p90TpotMs: null,
-          };
-          candidates.push(c);
-          config.onCandidate?.(c);
-          continue;
-        }
-        let lo = 0; // largest count known to miss
-        let hi = 1;
-        let best: PlanCandidate | null = null;
-        for (;;) {
-          const c = evaluate(hi);
-          if (c.meetsTarget) {
-            best = c;
-            break;
-          }
-          if (!c.feasible || hi >= config.maxReplicas) break;
-          lo = hi;
-          hi = Math.min(config.maxReplicas, hi * 2);
-        }
-        if (best === null) continue;
-        while (hi - lo > 1) {
-          const mid = (lo + hi) >> 1;
-          const c = evaluate(mid);
-          if (c.meetsTarget) {
-            best = c;
-            hi = mid;
-          } else lo = mid;
-        }
-        smallest.push(best);
-      }
-    }
+  const engine = { ...config.engine, maxNumBatchedTokens };
+  const evaluate = (replicas: number): PlanCandidate => {
+    const c = simulateCandidate(config, gpu, tp, engine, replicas);
+    candidates.push(c);
+    config.onCandidate?.(c);
+    return c;
+  };
+  if (replicaKvBlocks({ ...config, gpu, tp, engine }).numKvBlocks < 1) {
+    const c: PlanCandidate = {
+      gpu: gpu.name, tp, maxNumBatchedTokens, replicas: 0, feasible: false, note: "the model does not fit", attainment: 0, meetsTarget: false,
+      costPerHourUsd: 0, costPerMillionTokensUsd: null, p90TtftMs: null, p90TpotMs: null,
+    };
+    candidates.push(c);
+    config.onCandidate?.(c);
+    return { candidates, smallest: null };
   }
+  let lo = 0; // largest count known to miss
+  let hi = 1;
+  let best: PlanCandidate | null = null;
+  for (;;) {
+    const c = evaluate(hi);
+    if (c.meetsTarget) {
+      best = c;
+      break;
+    }
+    if (!c.feasible || hi >= config.maxReplicas) break;
+    lo = hi;
+    hi = Math.min(config.maxReplicas, hi * 2);
+  }
+  if (best === null) return { candidates, smallest: null };
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const c = evaluate(mid);
+    if (c.meetsTarget) {
+      best = c;
+      hi = mid;
+    } else lo = mid;
+  }
+  return { candidates, smallest: best };
+}
+
+/** The plan from each configuration's search (in `planConfigurations` order). */
+export function assemblePlan(config: Pick<PlanConfig, "slo" | "attainment">, searches: readonly ConfigurationSearch[]): PlanResult {
+  const candidates = searches.flatMap((s) => s.candidates);
+  const smallest = searches.flatMap((s) => (s.smallest === null ? [] : [s.smallest]));
   const passing = candidates.filter((c) => c.meetsTarget);
   // Cheapest; at equal cost, the lower p90 TTFT.
   const better = (c: PlanCandidate, b: PlanCandidate) => c.costPerHourUsd < b.costPerHourUsd || (c.costPerHourUsd === b.costPerHourUsd && (c.p90TtftMs ?? Infinity) < (b.p90TtftMs ?? Infinity));

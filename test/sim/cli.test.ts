@@ -80,6 +80,15 @@ describe("flotilla sim", () => {
     expect(plan.cheapest.meetsTarget).toBe(true);
     expect(plan.frontier.length).toBeGreaterThan(0);
     expect(readFileSync(join(out, "plan.html"), "utf8")).toMatch(/<svg/);
+    // Sized in worker threads (one per configuration) or in one thread: the same plan.
+    const one = join(tmp.dir, "plan-1");
+    const r1 = flotilla("sim", "plan", "--model", "Llama-3-8B", "--gpus", "A100-80GB,H100", "--tp-options", "1", "--batched-tokens-options", "2048", "--slo", "ttft=300,tpot=30", "--attainment", "0.9", "--max-replicas", "8", ...SMALL, "--request-rate", "40", "--out", one, "--workers", "1");
+    expect(r1.code, r1.stderr).toBe(0);
+    const two = join(tmp.dir, "plan-2");
+    const r2 = flotilla("sim", "plan", "--model", "Llama-3-8B", "--gpus", "A100-80GB,H100", "--tp-options", "1", "--batched-tokens-options", "2048", "--slo", "ttft=300,tpot=30", "--attainment", "0.9", "--max-replicas", "8", ...SMALL, "--request-rate", "40", "--out", two, "--workers", "2");
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(readFileSync(join(two, "plan.json"), "utf8")).toBe(readFileSync(join(one, "plan.json"), "utf8"));
+    expect(r2.stderr.match(/ x\d+: /g)?.length).toBe(plan.candidates.length);
   });
 
   it("errors are one clear line", () => {
