@@ -66,6 +66,7 @@ export class Xoshiro128StarStar {
     let s3 = this.s3;
     const size = pool.length;
     for (let i = start; i < start + n; i++) {
+      // Two generator steps (nextUint32), written out: a helper could not update the locals.
       const hi = (Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0) >>> 5;
       let t = s1 << 9;
       s2 ^= s0;
