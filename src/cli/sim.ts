@@ -26,6 +26,7 @@ import { predictProfilePoint } from "../sim/perf/profile.js";
 import { type PlanCandidate, renderPlanReport, formatPlan } from "../sim/plan.js";
 import { planFleetInWorkers } from "../sim/plan-parallel.js";
 import { writeSimOutputs } from "../sim/report/output.js";
+import { writeRequestsInWorker } from "../bench/report/requests-writer.js";
 import { runSimulation, type SimRunConfig } from "../sim/run.js";
 import { simStepLog } from "../sim/step-log.js";
 import { compareWithSplitwise } from "../sim/splitwise/compare.js";
@@ -149,6 +150,9 @@ async function runCommand(f: RunFlags): Promise<void> {
   const progress = progressReporter("simulating");
   // Appended as the run goes (a fleet run has millions of steps), one line per step, as the engine's --log-steps.
   const fd = f.logSteps !== undefined ? openForWriting(f.logSteps) : null;
+  // requests.jsonl (every gap between tokens as JSON) is written by a worker thread while the
+  // summary and reports are made here.
+  let requestsWritten: Promise<string> | undefined;
   const t0 = performance.now();
   let simulatedAt = t0;
   let out: ReturnType<typeof runSimulation>;
@@ -172,6 +176,11 @@ async function runCommand(f: RunFlags): Promise<void> {
       onSimulated: () => {
         simulatedAt = performance.now();
       },
+      onRecords: (records) => {
+        requestsWritten = writeRequestsInWorker(f.out, records);
+        // Reported when awaited; until then a failure must not count as unhandled.
+        requestsWritten.catch(() => undefined);
+      },
       ...(fd !== null ? { onStepEnd: (i, replica, plan, startMs, endMs) => void writeSync(fd, `${JSON.stringify(simStepLog(i, replica, plan, startMs, endMs))}\n`) } : {}),
       warn,
     });
@@ -180,7 +189,7 @@ async function runCommand(f: RunFlags): Promise<void> {
     if (fd !== null) closeSync(fd);
   }
   const wallS = (performance.now() - t0) / 1000;
-  const { files } = writeSimOutputs(f.out, out.summary, out.records, out.result);
+  const { files } = await writeSimOutputs(f.out, out.summary, out.records, out.result, requestsWritten);
   const writtenS = (performance.now() - t0) / 1000;
   const s = out.summary;
   const n = s.metrics.requests.sent;

@@ -56,6 +56,8 @@ export interface SimRunConfig {
   readonly fastPaths?: boolean;
   /** Called when the fleet simulation is done, before its summary is built (lets a caller time the two). */
   readonly onSimulated?: () => void;
+  /** Called with the bench-format records before the summary is built (the CLI starts writing requests.jsonl then). */
+  readonly onRecords?: (records: readonly BenchRecord[]) => void;
   readonly warn?: (message: string) => void;
 }
 
@@ -143,6 +145,7 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
   );
   config.onSimulated?.();
   const records = toBenchRecords(result);
+  config.onRecords?.(records);
   const summary = simSummary(result, records, {
     label: config.label ?? `sim ${model.name} on ${gpu.name}${config.tp > 1 ? ` x${config.tp}` : ""}${config.numReplicas > 1 ? `, ${config.numReplicas} replicas` : ""}`,
     model: model.name,

@@ -38,7 +38,16 @@ describe("flotilla sim", () => {
     for (const f of ["summary.json", "requests.jsonl", "report.html", "fleet.html"]) expect(existsSync(join(a, f))).toBe(true);
     const s = JSON.parse(readFileSync(join(a, "summary.json"), "utf8"));
     expect(s).toMatchObject({ schema: "flotilla.bench.summary/v1", kind: "run", sim: { replicas: 2, router: "least-outstanding-work", gpu: "H100-SXM" } });
-    expect(readFileSync(join(a, "requests.jsonl"), "utf8").trim().split("\n")).toHaveLength(40);
+    // Written by a worker thread while the summary was made: every line whole, in send order, each
+    // answer's gaps one per token after the first and adding up to E2E - TTFT.
+    const lines = readFileSync(join(a, "requests.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(40);
+    expect(lines.map((l) => l.startMs)).toEqual(lines.map((l) => l.startMs).sort((x: number, y: number) => x - y));
+    for (const l of lines.filter((x) => x.status === "ok")) {
+      expect(Array.isArray(l.itlMs)).toBe(true);
+      expect(l.itlMs).toHaveLength(l.outputTokens - 1);
+      expect(Math.abs(l.ttftMs + l.itlMs.reduce((t: number, g: number) => t + g, 0) - l.e2eMs)).toBeLessThan(1e-6);
+    }
     expect(readFileSync(join(a, "fleet.html"), "utf8")).toMatch(/KV cache usage/);
     expect(flotilla("sim", "run", "--model", "Llama-3-8B", "--gpu", "A100-80GB", ...SMALL, "--out", b).code).toBe(0);
     const cmp = flotilla("bench", "compare", a, b, "--out", join(tmp.dir, "cmp"));

@@ -18,9 +18,14 @@ export function writeSummary(dir: string, summary: BenchSummary): string {
 export function writeRequests(dir: string, records: readonly RequestRecord[]): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, REQUESTS_FILE);
-  const sorted = records.slice().sort((a, b) => a.startMs - b.startMs || a.index - b.index);
-  writeFileSync(path, sorted.map(recordLine).join("\n") + (sorted.length > 0 ? "\n" : ""));
+  writeFileSync(path, requestsJsonl(records));
   return path;
+}
+
+/** The text of requests.jsonl: one JSON object a line, sorted by send time. */
+export function requestsJsonl(records: readonly RequestRecord[]): string {
+  const sorted = records.slice().sort((a, b) => a.startMs - b.startMs || a.index - b.index);
+  return sorted.map(recordLine).join("\n") + (sorted.length > 0 ? "\n" : "");
 }
 
 /** One record as JSON, its gaps as a JSON array whether they are held in an array or a Float64Array. */

@@ -7,10 +7,22 @@ import type { FleetResult } from "../fleet/simulation.js";
 import { FLEET_REPORT_FILE, renderFleetReport } from "./fleet-html.js";
 import type { SimRunSummary } from "./summary.js";
 
-/** Writes what `flotilla bench` writes (summary.json, requests.jsonl, report.html) plus fleet.html. */
-export function writeSimOutputs(dir: string, summary: SimRunSummary, records: readonly BenchRecord[], result: FleetResult): { readonly files: readonly string[] } {
-  const files = [writeSummary(dir, summary), writeRequests(dir, records), writeHtmlReport(dir, [{ summary, records }])];
+/**
+ * Writes what `flotilla bench` writes (summary.json, requests.jsonl, report.html) plus fleet.html.
+ * `requestsWritten`: requests.jsonl is being written already (`writeRequestsInWorker`, started as
+ * soon as the records existed); it is awaited last, after the other files.
+ */
+export async function writeSimOutputs(
+  dir: string,
+  summary: SimRunSummary,
+  records: readonly BenchRecord[],
+  result: FleetResult,
+  requestsWritten?: Promise<string>,
+): Promise<{ readonly files: readonly string[] }> {
+  const summaryPath = writeSummary(dir, summary);
+  const reportPath = writeHtmlReport(dir, [{ summary, records }]);
   const fleetPath = join(dir, FLEET_REPORT_FILE);
   writeFileSync(fleetPath, renderFleetReport(summary, result));
-  return { files: [...files, fleetPath] };
+  const requestsPath = requestsWritten !== undefined ? await requestsWritten : writeRequests(dir, records);
+  return { files: [summaryPath, requestsPath, reportPath, fleetPath] };
 }
