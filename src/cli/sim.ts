@@ -12,7 +12,7 @@ import { DEFAULT_ENGINE_CONFIG } from "../engine/engine.js";
 import { parseByteSize } from "../engine/kv/memory.js";
 import { isRoutingPolicyName, ROUTING_POLICY_NAMES, type RoutingPolicyName } from "../router/policies/index.js";
 import { calibrate } from "../sim/calibrate/calibrate.js";
-import { calibratedGpuSpec, requestLatencyFromBench } from "../sim/calibrate/hardware-file.js";
+import { calibratedGpuSpec, meanStepWaitMs, requestLatencyFromBench } from "../sim/calibrate/hardware-file.js";
 import { measuredSteps, parseStepLog } from "../sim/calibrate/step-log.js";
 import { BUILTIN_GPUS } from "../sim/hardware/builtin-gpus.js";
 import { resolveGpu } from "../sim/hardware/gpu-file.js";
@@ -309,8 +309,10 @@ function calibrateCommand(f: CalibrateFlags): void {
   const model = resolveModel(f.model);
   const lines = parseStepLog(readFileSync(f.stepLog, "utf8"), f.stepLog);
   const costs = deploymentCosts({ model, tp: f.tp, weightBytesPerParam: f.weightBytesPerParam, kvBytesPerElement: 2 });
-  const fit = calibrate(measuredSteps(lines), costs, { model: model.name, tp: f.tp, skipFirstSteps: f.skipFirst });
-  const latency = f.benchSummary !== undefined ? requestLatencyFromBench(runSummaryIn(f.benchSummary)) : undefined;
+  const steps = measuredSteps(lines);
+  const fit = calibrate(steps, costs, { model: model.name, tp: f.tp, skipFirstSteps: f.skipFirst });
+  const stepWaitMs = meanStepWaitMs(lines, steps);
+  const latency = f.benchSummary !== undefined ? requestLatencyFromBench(runSummaryIn(f.benchSummary), stepWaitMs) : undefined;
   if (latency === null) throw new Error(`${f.benchSummary}: the run has no server TTFT histogram to compare with; give a bench result of a server with /metrics`);
   const spec = calibratedGpuSpec(fit, {
     name: f.name ?? `calibrated-${model.name}`,
@@ -327,7 +329,9 @@ function calibrateCommand(f: CalibrateFlags): void {
     [
       `fitted ${q.numSteps} steps of ${f.stepLog} (${model.name}, tp ${f.tp}): R^2 ${q.r2.toFixed(4)}, RMSE ${q.rmseMs.toFixed(3)} ms, mean abs error ${q.meanAbsPctError.toFixed(1)}%`,
       ...Object.entries(fit.coefficients).map(([k, v]) => `  ${k.padEnd(20)} ${v.toPrecision(4)}`),
-      ...(latency !== undefined ? [`  requestLatencyMs     ${latency.toPrecision(4)} (client TTFT - server TTFT in ${f.benchSummary})`] : []),
+      ...(latency !== undefined
+        ? [`  requestLatencyMs     ${latency.toPrecision(4)} (client TTFT - server TTFT in ${f.benchSummary}, less ${stepWaitMs.toPrecision(3)} ms of mean wait for the step in progress)`]
+        : []),
       `wrote ${f.out} (use it with --gpu ${f.out})`,
     ].join("\n") + "\n",
   );

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { StepPlan } from "../../src/engine/scheduler/step-plan.js";
 import { calibrate } from "../../src/sim/calibrate/calibrate.js";
+import { meanStepWaitMs, requestLatencyFromBench } from "../../src/sim/calibrate/hardware-file.js";
 import { nnls } from "../../src/sim/calibrate/nnls.js";
 import { measuredSteps, parseStepLog } from "../../src/sim/calibrate/step-log.js";
 import { findBuiltinModel } from "../../src/sim/model/builtin-models.js";
@@ -90,6 +91,19 @@ describe("calibrate", () => {
     const fit = calibrate(measuredSteps(lines), costs, { model: model.name, tp: 1, skipFirstSteps: 0 });
     expectRecovered(fit.coefficients, 0.1);
     expect(fit.quality!.meanAbsPctError).toBeLessThan(4);
+  });
+
+  it("the request latency leaves out the wait for the step in progress, which the simulator models", () => {
+    // Five back-to-back 2 ms steps, 8 ms idle, one more 2 ms step: 20 ms in all. A request at a
+    // random time waits 1 ms on average while busy (12 of the 20 ms), 0 while idle: 6 x 2^2 / (2 x 20).
+    const line = (step: number, t: number, running: number) => ({ step, time_ms: t, duration_ms: 2, scheduled: { a: 1 }, num_running: running, num_waiting: 0 });
+    const lines = [line(0, 0, 1), line(1, 2, 1), line(2, 4, 1), line(3, 6, 1), line(4, 8, 0), line(5, 18, 0)];
+    const wait = meanStepWaitMs(lines, measuredSteps(lines));
+    expect(wait).toBeCloseTo(0.6, 9);
+    const summary = { metrics: { latencyMs: { ttft: { mean: 9 } } }, server: { ttftMs: { mean: 6 } } } as unknown as Parameters<typeof requestLatencyFromBench>[0];
+    expect(requestLatencyFromBench(summary, wait)).toBeCloseTo(2.4, 9);
+    expect(requestLatencyFromBench(summary, 5)).toBe(0);
+    expect(requestLatencyFromBench(summary)).toBe(3);
   });
 
   it("rejects a log that is not a step log", () => {

@@ -1,6 +1,7 @@
 import type { RunSummary } from "../../bench/report/summary.js";
 import type { GpuSpec } from "../hardware/gpu.js";
 import type { LinearStepModel } from "../perf/linear-model.js";
+import type { MeasuredStep, StepLogLine } from "./step-log.js";
 
 export interface CalibratedSpecOptions {
   readonly name: string;
@@ -49,12 +50,31 @@ export function calibratedGpuSpec(fit: LinearStepModel, o: CalibratedSpecOptions
 /**
  * The latency a client adds to every request, from a `flotilla bench` run of the logged server:
  * mean client-side TTFT minus the mean of the server's own TTFT histogram (engine arrival to first
- * token). What the step log cannot see: network, HTTP parsing, streaming the first chunk back.
- * Null when the run has no server TTFT (its /metrics lacked it).
+ * token), less `meanStepWaitMs`: part of that difference is the wait for the step the engine was
+ * computing when the request came (its event loop reads the request only after the step), and
+ * the simulator models that wait itself (a request is planned at the next step boundary). What is
+ * left: network, HTTP parsing, streaming the first chunk back. Null when the run has no server
+ * TTFT (its /metrics lacked it).
  */
-export function requestLatencyFromBench(summary: RunSummary): number | null {
+export function requestLatencyFromBench(summary: RunSummary, meanStepWaitMs = 0): number | null {
   const client = summary.metrics.latencyMs.ttft?.mean;
   const server = summary.server?.ttftMs?.mean;
   if (client === undefined || server === undefined || server === null) return null;
-  return Math.max(0, client - server);
+  return Math.max(0, client - server - meanStepWaitMs);
+}
+
+/**
+ * The mean time a request arriving at a random moment of the logged run waits for the step in
+ * progress to end: sum of step periods squared / (2 x the log's span), the mean residual of the
+ * steps (0 while idle). 0 when the log has no start times.
+ */
+export function meanStepWaitMs(lines: readonly StepLogLine[], steps: readonly MeasuredStep[]): number {
+  const first = lines[0];
+  const last = lines[lines.length - 1];
+  if (first?.time_ms === undefined || last?.time_ms === undefined) return 0;
+  const spanMs = last.time_ms + last.duration_ms - first.time_ms;
+  if (!(spanMs > 0)) return 0;
+  let sumSquares = 0;
+  for (const s of steps) sumSquares += s.durationMs * s.durationMs;
+  return sumSquares / (2 * spanMs);
 }
