@@ -88,6 +88,8 @@ interface DecodeRun {
   readonly startMs: number;
   readonly ends: Float64Array;
   readonly takenAtPhase: readonly number[];
+  /** takenBefore[p] = blocks taken by phases 0..p-1 (so takenBefore[blockSize] is a whole cycle's). */
+  readonly takenBefore: Int32Array;
   /** Used blocks before the run. */
   readonly usedBefore: number;
   /** Running requests (the batch). */
@@ -421,7 +423,9 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       const rec = byId.get(req.id)!.record;
       if (rec.firstTokenMs === undefined) promptWorkAtFirstToken += rec.numPromptTokens;
     }
-    return { startMs: nowMs, ends: ends.subarray(0, m), takenAtPhase, usedBefore: replica.kv.numUsedBlocks, batch: running.length, promptWorkAtFirstToken, cut: false };
+    const takenBefore = new Int32Array(bs + 1);
+    for (let p = 0; p < bs; p++) takenBefore[p + 1] = takenBefore[p]! + takenAtPhase[p]!;
+    return { startMs: nowMs, ends: ends.subarray(0, m), takenAtPhase, takenBefore, usedBefore: replica.kv.numUsedBlocks, batch: running.length, promptWorkAtFirstToken, cut: false };
   };
 
   /**
@@ -509,17 +513,16 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     const replica = replicas[i]!;
     const numWaiting = replica.scheduler.stats.numWaiting;
     const run = pendingRuns[i];
-    if (run === null) return { ...s, kvUsage: replica.kv.usage, numWaiting };
-    const c = stepsEndedBefore(run, t);
-    // Blocks taken by steps 0..c: whole cycles of the phases, then the first phases of the next.
-    const taken = run.takenAtPhase;
-    const bs = taken.length;
-    let perCycle = 0;
-    for (const n of taken) perCycle += n;
-    let used = run.usedBefore + Math.floor((c + 1) / bs) * perCycle;
-    for (let j = 0; j < (c + 1) % bs; j++) used += taken[j]!;
-    const streamed = c === 0 ? 0 : c * run.batch + run.promptWorkAtFirstToken;
-    return { ...s, outstandingWorkTokens: s.outstandingWorkTokens - streamed, kvUsage: used / replica.kv.numBlocks, numWaiting };
+    let work = s.outstandingWorkTokens;
+    let used = replica.kv.numUsedBlocks;
+    if (run !== null) {
+      const c = stepsEndedBefore(run, t);
+      // Blocks taken by steps 0..c: whole cycles of the phases, then the first phases of the next.
+      const bs = run.takenAtPhase.length;
+      used = run.usedBefore + Math.floor((c + 1) / bs) * run.takenBefore[bs]! + run.takenBefore[(c + 1) % bs]!;
+      if (c > 0) work -= c * run.batch + run.promptWorkAtFirstToken;
+    }
+    return { index: s.index, numInFlight: s.numInFlight, outstandingWorkTokens: work, kvUsage: used / replica.kv.numBlocks, numWaiting };
   };
 
   /**
