@@ -13,7 +13,7 @@ import type { RequestRecord as BenchRecord } from "../bench/client/record.js";
 import type { Slo } from "../bench/metrics/request-metrics.js";
 import { toBenchRecords } from "./report/bench-format.js";
 import { simSummary, type SimRunSummary } from "./report/summary.js";
-import { simTokenPool, workloadItems, type WorkloadSpec } from "./workload.js";
+import { describesPromptContent, simTokenPool, workloadItems, type WorkloadSpec } from "./workload.js";
 
 /** The engine's own settings (the same meaning as `flotilla serve`'s flags). */
 export interface SimEngineSettings {
@@ -54,6 +54,12 @@ export interface SimRunConfig {
   readonly stopWhen?: FleetConfig["stopWhen"];
   /** Decode runs and routing ahead (default true; see FleetConfig.fastPaths). */
   readonly fastPaths?: boolean;
+  /**
+   * Default true: where the dataset describes prompt content and nothing but the prefix cache
+   * reads it, hash the description instead of drawing tokens (FleetConfig.describedPrompts; same
+   * results). False draws the tokens.
+   */
+  readonly describePrompts?: boolean;
   /** Called when the fleet simulation is done, before its summary is built (lets a caller time the two). */
   readonly onSimulated?: () => void;
   /** Called with the bench-format records before the summary is built (the CLI starts writing requests.jsonl then). */
@@ -129,8 +135,12 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
     // The router remembers about as many prompt blocks per replica as its KV cache holds.
     prefixIndex: { maxBlocksPerEndpoint: Math.max(1, Math.floor((numKvBlocks * engine.blockSize) / DEFAULT_PREFIX_INDEX.blockSize)) },
   });
+  // Prompt content is read only by prefix caching and prefix-aware routing; the prefix cache can
+  // hash a trace's description of it instead (no tokens drawn, fewer words hashed).
+  const describedPrompts = engine.enablePrefixCaching && !router.readsPromptTokens && describesPromptContent(config.workload.dataset) && config.describePrompts !== false;
   const result = simulateFleet(
     {
+      describedPrompts,
       replicas: Array.from({ length: config.numReplicas }, () => replicaConfig),
       router,
       ...(config.maxConcurrency !== undefined ? { maxConcurrency: config.maxConcurrency } : {}),
@@ -140,8 +150,7 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
       ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
       ...(config.stopWhen ? { stopWhen: config.stopWhen } : {}),
     },
-    // Prompt content is read only by prefix caching and prefix-aware routing.
-    workloadItems(config.workload, simTokenPool(model.vocabSize, engine.enablePrefixCaching || router.readsPromptTokens)),
+    workloadItems(config.workload, simTokenPool(model.vocabSize, (engine.enablePrefixCaching || router.readsPromptTokens) && !describedPrompts)),
   );
   config.onSimulated?.();
   const records = toBenchRecords(result);

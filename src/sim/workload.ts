@@ -1,3 +1,4 @@
+import type { DatasetSpec } from "../bench/workload/index.js";
 /**
  * The one place the simulator meets `flotilla bench`'s workloads: datasets, trace readers,
  * arrival processes and item types are bench's (`src/bench/workload/`), so a simulation replays
@@ -10,6 +11,7 @@ export {
   type ArrivalProcess,
   type DatasetItem,
   type DatasetSpec,
+  type PromptSegment,
   type WorkloadItem,
   type WorkloadSpec,
 } from "../bench/workload/index.js";
@@ -24,4 +26,12 @@ export {
 export function simTokenPool(vocabSize: number, contentMatters = true): number[] {
   if (!contentMatters) return [0];
   return Array.from({ length: Math.max(1, Math.min(vocabSize, 32000)) }, (_, i) => i);
+}
+
+/**
+ * Whether the dataset describes each prompt's content (`DatasetItem.promptSegments`): trace
+ * datasets do, so the simulator's prefix cache can hash descriptions instead of drawn tokens.
+ */
+export function describesPromptContent(spec: DatasetSpec): boolean {
+  return spec.kind === "trace";
 }

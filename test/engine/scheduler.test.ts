@@ -99,6 +99,33 @@ describe("plans", () => {
     expect(plan.scheduled[0]).toMatchObject({ requestId: "b", numComputedTokens: 8, numScheduledTokens: 2 });
     expect(s.get("b")!.numCachedPromptTokens).toBe(8);
   });
+
+  it("takes the prompt's block hashes from the caller when given, and checks their count", () => {
+    const s = makeScheduler({}, { blockSize: 4 });
+    s.add(spec("a", range(10)));
+    runToEnd(s);
+    // Placeholder tokens, but a's hashes for the first two blocks: the prefix is found by hash.
+    const hashesOfA = s.kv.blockHashesOf(range(10));
+    s.add(spec("b", Array.from({ length: 10 }, () => 0), { promptBlockHashes: hashesOfA }));
+    const { plan } = step(s);
+    expect(plan.scheduled[0]).toMatchObject({ requestId: "b", numComputedTokens: 8, numScheduledTokens: 2 });
+    expect(() => s.add(spec("c", range(10), { promptBlockHashes: hashesOfA.slice(0, 1) }))).toThrow(/one hash per full prompt block \(2\), got 1/);
+  });
+});
+
+describe("block hashes", () => {
+  it("blockHashesOf extends known hashes (tokens only get appended) and equals hashing from scratch", () => {
+    const kv = new KvCacheManager({ numBlocks: 16, blockSize: 4, hashAlgorithm: "fast64" });
+    const tokens = range(18);
+    const all = kv.blockHashesOf(tokens, "tenant");
+    expect(all).toHaveLength(4);
+    expect(kv.blockHashesOf(tokens, "tenant", all.slice(0, 2))).toEqual(all);
+    expect(kv.blockHashesOf(tokens.slice(0, 9), "tenant", all)).toEqual(all.slice(0, 2));
+    // Known hashes are trusted, not recomputed: a foreign first hash carries into the rest of the chain.
+    const foreign = kv.blockHashesOf(range(4, 100), "tenant");
+    expect(kv.blockHashesOf(tokens, "tenant", foreign)[1]).not.toBe(all[1]);
+    expect(new KvCacheManager({ numBlocks: 16, blockSize: 4, enablePrefixCaching: false }).blockHashesOf(tokens)).toEqual([]);
+  });
 });
 
 describe("stop conditions", () => {

@@ -173,6 +173,22 @@ describe("fleets", () => {
     expect(a === JSON.stringify(simulateFleet(cfg(), drawn).requests)).toBe(true);
   });
 
+  it("described prompts (trace segments hashed, no tokens drawn) give the records of drawn tokens", () => {
+    for (const [file, over] of [
+      ["traces/mooncake_synthetic_trace.jsonl", { numReplicas: 2, maxModelLen: 131072 }],
+      // A tiny pool: preempted requests are looked up again with their generated tokens.
+      ["traces/AzureLLMInferenceTrace_conv.csv", { numReplicas: 1, engine: { maxNumSeqs: 64, maxNumBatchedTokens: 4096, blockSize: 16, enablePrefixCaching: true, policy: "fcfs", kvDtype: "f16", numKvBlocks: 600 } }],
+    ] as const) {
+      const cfg = config(trace(join(SHARED, file)), over);
+      const described = runSimulation({ ...cfg, describePrompts: true });
+      const drawn = runSimulation({ ...cfg, describePrompts: false });
+      const plain = (o: typeof drawn) => JSON.stringify(o.result.requests.map((q) => ({ ...q, itlMs: Array.from(q.itlMs) })));
+      expect(plain(described) === plain(drawn)).toBe(true);
+      expect(described.result.replicas).toEqual(drawn.result.replicas);
+      expect(drawn.summary.sim.prefixCacheHitRate! > 0 || drawn.summary.sim.preemptions > 0).toBe(true);
+    }
+  });
+
   it("Mooncake hash ids reproduce prefix sharing: the prefix cache hits", () => {
     const out = runSimulation(config(trace(join(SHARED, "traces/mooncake_synthetic_trace.jsonl")), { numReplicas: 1, maxModelLen: 131072 }));
     expect(out.summary.sim.prefixCacheHitRate!).toBeGreaterThan(0.2);

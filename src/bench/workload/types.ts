@@ -34,6 +34,20 @@ export interface DatasetItem {
   readonly thinkTimeMs?: number;
   /** Trace datasets only: the row's arrival, in ms after the trace's first row. */
   readonly traceTimeMs?: number;
+  /**
+   * Where the prompt's tokens come from (trace datasets): consecutive pieces, each the first
+   * `length` tokens of one seeded token stream. Equal pieces are equal tokens and different
+   * streams differ, so a consumer that needs only which prompts share which prefixes (the
+   * simulator) can use these instead of the tokens.
+   */
+  readonly promptSegments?: readonly PromptSegment[];
+}
+
+/** `length` tokens from the start of the token stream (`stream`, `id`) of the workload's seed (see rng.ts). */
+export interface PromptSegment {
+  readonly stream: number;
+  readonly id: number;
+  readonly length: number;
 }
 
 /**

@@ -71,6 +71,21 @@ export function extendBlockHashes(
   for (let i = first; i < numFullBlocks; i++) hashes.push(chain.next(tokenIds, i * blockSize, (i + 1) * blockSize));
 }
 
+/**
+ * Hashes of a chain of blocks given by arbitrary 32-bit words rather than tokens: block i is
+ * words[starts[i], starts[i + 1]), chained and salted as token blocks are. For callers that
+ * identify content by a description of it (the simulator's synthetic prompts); such a chain then
+ * continues with token blocks as usual (`extendBlockHashes`).
+ */
+export function hashWordBlocks(words: ArrayLike<number>, starts: ArrayLike<number>, salt: string | undefined, algorithm: BlockHashAlgorithm = "sha256"): BlockHash[] {
+  const hashes: BlockHash[] = [];
+  if (starts.length < 2) return hashes;
+  checkTokens(words, starts[0]!, starts[starts.length - 1]!);
+  const chain = newChain(algorithm, null, salt);
+  for (let i = 0; i + 1 < starts.length; i++) hashes.push(chain.next(words, starts[i]!, starts[i + 1]!));
+  return hashes;
+}
+
 /** Hashes of every full block of `tokenIds` (a partial last block has no hash). */
 export function hashFullBlocks(tokenIds: ArrayLike<number>, blockSize: number, salt?: string, algorithm: BlockHashAlgorithm = "sha256"): BlockHash[] {
   const hashes: BlockHash[] = [];

@@ -146,6 +146,21 @@ export class KvCacheManager {
     return this.findCachedPrefixOfHashes(hashFullBlocks(tokenIds, this.blockSize, normalisedSalt, this.hashAlgorithm), tokenIds.length, normalisedSalt);
   }
 
+  /**
+   * Hashes of every full block of `tokenIds`, reusing `known`: hashes of its first blocks, as an
+   * earlier call gave them (tokens are only ever appended, so they still hold). Only the blocks
+   * past them are hashed: a request preempted after generating tokens is not rehashed from its
+   * first token. Empty with prefix caching off.
+   */
+  blockHashesOf(tokenIds: ArrayLike<number>, salt?: string, known: readonly BlockHash[] = NO_HASHES): readonly BlockHash[] {
+    if (!this.enablePrefixCaching) return NO_HASHES;
+    const numFullBlocks = Math.floor(tokenIds.length / this.blockSize);
+    if (known.length >= numFullBlocks) return known.length === numFullBlocks ? known : known.slice(0, numFullBlocks);
+    const hashes = known.slice();
+    extendBlockHashes(hashes, tokenIds, numFullBlocks, this.blockSize, salt === "" ? undefined : salt, this.hashAlgorithm);
+    return hashes;
+  }
+
   /** `findCachedPrefix` for a prompt of `numPromptTokens` tokens whose full-block hashes are known. */
   findCachedPrefixOfHashes(blockHashes: readonly BlockHash[], numPromptTokens: number, salt?: string): CachedPrefix {
     const normalisedSalt = salt === "" ? undefined : salt;

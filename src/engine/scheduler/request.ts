@@ -36,6 +36,13 @@ export interface RequestSpec {
    * For the simulator, whose prompts add up to tens of millions of tokens.
    */
   readonly adoptPromptTokens?: boolean;
+  /**
+   * The prompt's full-block prefix-cache hashes, when the caller has them already (as the KV
+   * cache's algorithm, block size and salt would compute them, or identities of content it
+   * vouches for): the prompt is then not hashed. The simulator describes synthetic prompts by
+   * where their content comes from instead of drawing millions of tokens.
+   */
+  readonly promptBlockHashes?: readonly BlockHash[];
 }
 
 /**
@@ -70,6 +77,7 @@ export class SchedRequest {
     this.arrivalTime = spec.arrivalTime;
     this.tokenIds = spec.adoptPromptTokens === true ? (spec.promptTokenIds as number[]) : spec.promptTokenIds.slice();
     this.seqNo = seqNo;
+    if (spec.promptBlockHashes !== undefined) this.blockHashes = { numTokens: this.numPromptTokens, hashes: spec.promptBlockHashes };
   }
 
   get numTokens(): number {

@@ -58,6 +58,10 @@ export class Scheduler {
     if (blocksNeeded > this.kv.numBlocks) {
       throw new RangeError(`prompt of ${spec.promptTokenIds.length} tokens needs ${blocksNeeded} KV blocks; the cache has ${this.kv.numBlocks}`);
     }
+    const numFullBlocks = Math.floor(spec.promptTokenIds.length / this.kv.blockSize);
+    if (spec.promptBlockHashes !== undefined && spec.promptBlockHashes.length !== numFullBlocks) {
+      throw new RangeError(`promptBlockHashes must hold one hash per full prompt block (${numFullBlocks}), got ${spec.promptBlockHashes.length}`);
+    }
     const req = new SchedRequest(spec, this.nextSeqNo++);
     this.requests.set(req.id, req);
     this.enqueueWaiting(req);
@@ -280,13 +284,12 @@ export class Scheduler {
 
   private lookupPrefix(req: SchedRequest): CachedPrefix {
     if (req.spec.skipPrefixCache) return { blockIds: [], numCachedTokens: 0, blockHashes: [], salt: req.spec.cacheSalt || undefined };
-    // Reuse the hashes of the last lookup while the token list is unchanged.
-    if (req.blockHashes?.numTokens === req.numTokens) {
-      return this.kv.findCachedPrefixOfHashes(req.blockHashes.hashes, req.numTokens, req.spec.cacheSalt);
+    // Hashes are kept between lookups: while the token list is unchanged they are reused as they
+    // are; after a preemption (generated tokens appended) only the blocks past them are hashed.
+    if (req.blockHashes?.numTokens !== req.numTokens) {
+      req.blockHashes = { numTokens: req.numTokens, hashes: this.kv.blockHashesOf(req.tokenIds, req.spec.cacheSalt, req.blockHashes?.hashes) };
     }
-    const prefix = this.kv.findCachedPrefix(req.tokenIds, req.spec.cacheSalt);
-    req.blockHashes = { numTokens: req.numTokens, hashes: prefix.blockHashes };
-    return prefix;
+    return this.kv.findCachedPrefixOfHashes(req.blockHashes.hashes, req.numTokens, req.spec.cacheSalt);
   }
 
   /** The running request to give up first: the newest (FCFS) or the least important (priority). */

@@ -1,9 +1,11 @@
+import type { BlockHash } from "../../engine/kv/block-hash.js";
 import type { PrefixCacheStats } from "../../engine/kv/kv-cache-manager.js";
 import type { SchedRequest } from "../../engine/scheduler/request.js";
 import type { StepPlan } from "../../engine/scheduler/step-plan.js";
 import { LoadTracker } from "../../router/policies/load-tracker.js";
 import type { EndpointState, RoutingPolicy } from "../../router/policies/types.js";
 import { EventQueue, runEventLoop } from "../event-queue.js";
+import { describedBlockHashes } from "../prompt-identity.js";
 import { SimReplica, type SimReplicaConfig } from "../replica.js";
 import type { WorkloadItem } from "../workload.js";
 import type { RequestRecord } from "./records.js";
@@ -37,6 +39,12 @@ export interface FleetConfig {
   readonly stopWhen?: (record: RequestRecord) => boolean;
   /** Called now and then with the simulated time and requests finished so far. */
   readonly onProgress?: (simulatedMs: number, numFinished: number) => void;
+  /**
+   * Prompts are described (`WorkloadItem.promptSegments`, their token ids placeholders): the
+   * prefix cache hashes the description (`describedBlockHashes`). The router must not read
+   * prompt tokens.
+   */
+  readonly describedPrompts?: boolean;
 }
 
 /** Per-replica channels of the timeline. */
@@ -265,7 +273,20 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       // a dataset that hands out one array twice.
       const adopt = !adopted.has(item.promptTokenIds);
       if (adopt) adopted.add(item.promptTokenIds);
-      sched = replica.add({ id, promptTokenIds: item.promptTokenIds, maxTokens: record.maxTokens, arrivalTime: nowMs, adoptPromptTokens: adopt });
+      const rc = replica.config;
+      let promptBlockHashes: BlockHash[] | undefined;
+      if (config.describedPrompts === true && rc.enablePrefixCaching) {
+        if (item.promptSegments === undefined) throw new Error(`workload item ${item.index} has no prompt segments to describe its content`);
+        promptBlockHashes = describedBlockHashes(item.promptSegments, item.promptTokenIds.length, rc.blockSize, undefined, rc.hashAlgorithm ?? "fast64");
+      }
+      sched = replica.add({
+        id,
+        promptTokenIds: item.promptTokenIds,
+        maxTokens: record.maxTokens,
+        arrivalTime: nowMs,
+        adoptPromptTokens: adopt,
+        ...(promptBlockHashes !== undefined ? { promptBlockHashes } : {}),
+      });
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       // The engine rejects such a request before queuing it; a client sees an error at once.

@@ -1,6 +1,6 @@
 import { drawTokens, drawTokensInto } from "../token-pool.js";
 import { rngFor, STREAM } from "../rng.js";
-import type { DatasetItem } from "../types.js";
+import type { DatasetItem, PromptSegment } from "../types.js";
 import type { TraceRow } from "./row.js";
 
 export interface TraceDatasetParams {
@@ -46,14 +46,22 @@ export function* traceDataset(rows: readonly TraceRow[], params: TraceDatasetPar
     const prompt = new Array<number>(inputLen + outputTokens);
     prompt.length = inputLen;
     let len = 0;
+    const segments: PromptSegment[] = [];
     for (const h of row.hashIds ?? []) {
       if (len >= inputLen) break;
-      const b = block(h);
-      const take = Math.min(b.length, inputLen - len);
-      for (let k = 0; k < take; k++) prompt[len++] = b[k]!;
+      const take = Math.min(params.blockSize, inputLen - len);
+      if (pool.length > 1) {
+        const b = block(h);
+        for (let k = 0; k < take; k++) prompt[len + k] = b[k]!;
+      } else prompt.fill(pool[0]!, len, len + take);
+      len += take;
+      segments.push({ stream: STREAM.block, id: h, length: take });
     }
-    if (len < inputLen) drawTokensInto(rngFor(seed, STREAM.content, i), pool, prompt, len, inputLen - len);
+    if (len < inputLen) {
+      drawTokensInto(rngFor(seed, STREAM.content, i), pool, prompt, len, inputLen - len);
+      segments.push({ stream: STREAM.content, id: i, length: inputLen - len });
+    }
     const first = row.hashIds?.[0];
-    yield { promptTokenIds: prompt, outputTokens, traceTimeMs: row.timeMs, ...(first !== undefined ? { prefixGroup: first } : {}) };
+    yield { promptTokenIds: prompt, outputTokens, traceTimeMs: row.timeMs, promptSegments: segments, ...(first !== undefined ? { prefixGroup: first } : {}) };
   }
 }
