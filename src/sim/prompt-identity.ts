@@ -15,18 +15,27 @@ const DESCRIBED_BLOCK_TAG = 0x64736372; // "dscr"
  */
 export function describedBlockHashes(segments: readonly PromptSegment[], numPromptTokens: number, blockSize: number, salt: string | undefined, algorithm: BlockHashAlgorithm): BlockHash[] {
   const numBlocks = Math.floor(numPromptTokens / blockSize);
-  const words: number[] = [];
-  const starts: number[] = [0];
+  // Reused buffers (a trace has tens of thousands of prompts): words of all blocks, block starts.
+  // A block has at most one piece per token: 1 + 4 x blockSize words.
+  const words = scratch(wordsScratch, numBlocks * (1 + 4 * blockSize), (a) => (wordsScratch = a));
+  const starts = scratch(startsScratch, numBlocks + 1, (a) => (startsScratch = a));
+  let n = 0;
   let seg = 0;
   let offsetInSeg = 0;
+  starts[0] = 0;
   for (let j = 0; j < numBlocks; j++) {
-    words.push(DESCRIBED_BLOCK_TAG);
+    words[n++] = DESCRIBED_BLOCK_TAG;
     let need = blockSize;
     while (need > 0) {
       const s = segments[seg];
       if (s === undefined) throw new RangeError(`prompt segments cover fewer than the prompt's ${numPromptTokens} tokens`);
       const take = Math.min(need, s.length - offsetInSeg);
-      if (take > 0) words.push(s.stream, s.id, offsetInSeg, take);
+      if (take > 0) {
+        words[n++] = s.stream;
+        words[n++] = s.id;
+        words[n++] = offsetInSeg;
+        words[n++] = take;
+      }
       need -= take;
       offsetInSeg += take;
       if (offsetInSeg >= s.length) {
@@ -34,7 +43,18 @@ export function describedBlockHashes(segments: readonly PromptSegment[], numProm
         offsetInSeg = 0;
       }
     }
-    starts.push(words.length);
+    starts[j + 1] = n;
   }
-  return hashWordBlocks(words, starts, salt, algorithm);
+  return hashWordBlocks(words, starts.subarray(0, numBlocks + 1), salt, algorithm);
+}
+
+let wordsScratch: Uint32Array = new Uint32Array(1024);
+let startsScratch: Uint32Array = new Uint32Array(64);
+
+/** `buffer` if it holds `size` entries, else a larger one (kept through `keep`). */
+function scratch(buffer: Uint32Array, size: number, keep: (grown: Uint32Array) => void): Uint32Array {
+  if (buffer.length >= size) return buffer;
+  const grown = new Uint32Array(Math.max(size, 2 * buffer.length));
+  keep(grown);
+  return grown;
 }

@@ -58,7 +58,8 @@ export function* traceDataset(rows: readonly TraceRow[], params: TraceDatasetPar
       segments.push({ stream: STREAM.block, id: h, length: take });
     }
     if (len < inputLen) {
-      drawTokensInto(rngFor(seed, STREAM.content, i), pool, prompt, len, inputLen - len);
+      if (pool.length > 1) drawTokensInto(rngFor(seed, STREAM.content, i), pool, prompt, len, inputLen - len);
+      else prompt.fill(pool[0]!, len, inputLen);
       segments.push({ stream: STREAM.content, id: i, length: inputLen - len });
     }
     const first = row.hashIds?.[0];
