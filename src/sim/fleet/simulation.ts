@@ -86,7 +86,7 @@ type FleetEvent =
   | { readonly kind: "step-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly plan: StepPlan; readonly startMs: number }
   | { readonly kind: "step-start"; readonly timeMs: number; readonly rank: 2; readonly replica: number }
   /** The last step of a decode run ends (see PendingRun); ignored when an arrival cut the run short. */
-  | { readonly kind: "run-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly run: DecodeRun };
+  | { readonly kind: "run-end"; readonly timeMs: number; readonly rank: 1; readonly replica: number; readonly run: PendingRun };
 
 /**
  * Identical decode steps of one replica's running batch, from `startMs`, as `Scheduler.advanceDecodes`
@@ -96,16 +96,21 @@ interface DecodeRun {
   readonly startMs: number;
   readonly ends: Float64Array;
   readonly takenAtPhase: readonly number[];
-  /** takenBefore[p] = blocks taken by phases 0..p-1 (so takenBefore[blockSize] is a whole cycle's). */
-  readonly takenBefore: Int32Array;
+
   /** Used blocks before the run. */
   readonly usedBefore: number;
   /** Running requests (the batch). */
   readonly batch: number;
-  /** Prompt tokens the load tracker still counts for requests whose first token is the run's first step. */
-  readonly promptWorkAtFirstToken: number;
   /** Set when an arrival routed to the replica cut the run short (its run-end event is then void). */
   cut: boolean;
+}
+
+/** A decode run left pending past arrivals, with what the router's view of it needs (see visibleState). */
+interface PendingRun extends DecodeRun {
+  /** takenBefore[p] = blocks taken by phases 0..p-1 (so takenBefore[blockSize] is a whole cycle's). */
+  readonly takenBefore: readonly number[];
+  /** Prompt tokens the load tracker still counts for requests whose first token is the run's first step. */
+  readonly promptWorkAtFirstToken: number;
 }
 
 const NO_EVENTS: readonly FleetEvent[] = [];
@@ -438,15 +443,21 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
     const bs = replica.kv.blockSize;
     // Blocks taken at step j: requests whose next position starts a block, every bs steps by phase.
     const takenAtPhase = new Array<number>(bs).fill(0);
+    for (const req of running) takenAtPhase[(bs - (req.numComputedTokens % bs)) % bs]!++;
+    return { startMs: nowMs, ends: ends.subarray(0, m), takenAtPhase, usedBefore: replica.kv.numUsedBlocks, batch: running.length, cut: false };
+  };
+
+  /** `run` of replica r kept past arrivals: its own copy of the step ends, and what visibleState needs. */
+  const pendingRunOf = (r: number, run: DecodeRun): PendingRun => {
+    const bs = run.takenAtPhase.length;
+    const takenBefore = new Array<number>(bs + 1).fill(0);
+    for (let p = 0; p < bs; p++) takenBefore[p + 1] = takenBefore[p]! + run.takenAtPhase[p]!;
     let promptWorkAtFirstToken = 0;
-    for (const req of running) {
-      takenAtPhase[(bs - (req.numComputedTokens % bs)) % bs]!++;
+    for (const req of replicas[r]!.scheduler.runningRequests) {
       const rec = byId.get(req.id)!.record;
       if (rec.firstTokenMs === undefined) promptWorkAtFirstToken += rec.numPromptTokens;
     }
-    const takenBefore = new Int32Array(bs + 1);
-    for (let p = 0; p < bs; p++) takenBefore[p + 1] = takenBefore[p]! + takenAtPhase[p]!;
-    return { startMs: nowMs, ends: ends.subarray(0, m), takenAtPhase, takenBefore, usedBefore: replica.kv.numUsedBlocks, batch: running.length, promptWorkAtFirstToken, cut: false };
+    return { ...run, ends: run.ends.slice(), takenBefore, promptWorkAtFirstToken };
   };
 
   /**
@@ -511,10 +522,10 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
    * and one routed to it cuts the run at the step in progress (`cutRun`). Without them every
    * arrival would stop every busy replica's run.
    */
-  const pendingRuns: (DecodeRun | null)[] = replicas.map(() => null);
+  const pendingRuns: (PendingRun | null)[] = replicas.map(() => null);
 
   /** Steps of a run that ended before t (ends ascending). */
-  const stepsEndedBefore = (run: DecodeRun, t: number): number => {
+  const stepsEndedBefore = (run: PendingRun, t: number): number => {
     let lo = 0;
     let hi = run.ends.length;
     while (lo < hi) {
@@ -551,7 +562,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
    * are applied, then the replica steps on from there as if t had been its next arrival all along
    * (the step in progress at t is planned normally, and ends as a queued step-end).
    */
-  const cutRun = (r: number, run: DecodeRun, t: number, out: FleetEvent[]): void => {
+  const cutRun = (r: number, run: PendingRun, t: number, out: FleetEvent[]): void => {
     run.cut = true;
     pendingRuns[r] = null;
     const c = stepsEndedBefore(run, t);
@@ -600,7 +611,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
         const run = planDecodeRun(r, nowMs, lazy ? Infinity : nextDueMs);
         if (run !== null) {
           if (lazy && !(run.ends[run.ends.length - 1]! < nextDueMs)) {
-            const owned: DecodeRun = { ...run, ends: run.ends.slice() };
+            const owned = pendingRunOf(r, run);
             pendingRuns[r] = owned;
             out.push({ kind: "run-end", timeMs: owned.ends[owned.ends.length - 1]!, rank: 1, replica: r, run: owned });
             return out;
@@ -620,7 +631,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   };
 
   /** The last step of a pending run ends: apply the run, step on. */
-  const onRunEnd = (r: number, run: DecodeRun): FleetEvent[] => {
+  const onRunEnd = (r: number, run: PendingRun): FleetEvent[] => {
     if (run.cut) return [];
     pendingRuns[r] = null;
     return stepOn(r, applyDecodeRun(r, run, run.ends.length), []);
