@@ -3,6 +3,8 @@
  * serves workload A under `flotilla bench`; `flotilla sim calibrate` fits the step-time model to
  * A's step log (and the client-to-engine latency to A's bench result); then workload B (other lengths, another rate) is served for real and simulated
  * with the calibrated spec, and TTFT, TPOT and E2E are compared at p50 and p90 (A too, in sample).
+ * Last, A is served again: its difference from the first A run is this machine's own run-to-run
+ * drift, the floor under any simulator's error here (a 2-vCPU VM's speed moves by 10-30%).
  * Usage: npm run build && npx tsx bench/sim-fidelity.ts [--port 18931] [--requests 200] [--model stories15M-q8|stories260K|FILE]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -78,11 +80,11 @@ async function stop(p: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function real(name: keyof typeof WORKLOADS): Promise<void> {
-  process.stderr.write(`serving workload ${name} for real ...\n`);
-  const server = await serve(join(dir, `${name}-steps.jsonl`));
+async function real(name: keyof typeof WORKLOADS, run: string = name): Promise<void> {
+  process.stderr.write(`serving workload ${name} for real (${run}) ...\n`);
+  const server = await serve(join(dir, `${run}-steps.jsonl`));
   try {
-    flotilla(["bench", "--base-url", `http://127.0.0.1:${PORT}`, ...WORKLOADS[name], "--ignore-eos", "--label", `real ${name}`, "--out", join(dir, `real-${name}`)]);
+    flotilla(["bench", "--base-url", `http://127.0.0.1:${PORT}`, ...WORKLOADS[name], "--ignore-eos", "--label", `real ${run}`, "--out", join(dir, `real-${run}`)]);
   } finally {
     await stop(server);
   }
@@ -94,6 +96,7 @@ const summary = (d: string): Summary => JSON.parse(readFileSync(join(dir, d, "su
 
 await real("A");
 await real("B");
+await real("A", "A2");
 process.stderr.write("calibrating on A's step log ...\n");
 process.stdout.write(flotilla(["sim", "calibrate", "--step-log", join(dir, "A-steps.jsonl"), "--bench-summary", join(dir, "real-A"), "--model", MODEL, "--out", join(dir, "hw.json")]));
 for (const name of ["A", "B"] as const) {
@@ -101,16 +104,19 @@ for (const name of ["A", "B"] as const) {
 }
 flotilla(["bench", "compare", join(dir, "real-B"), join(dir, "sim-B"), "--out", join(dir, "compare-B")]);
 
-const rows: string[] = ["workload  metric  percentile      real ms       sim ms    error"];
-for (const name of ["A", "B"] as const) {
-  const r = summary(`real-${name}`).metrics.latencyMs;
-  const s = summary(`sim-${name}`).metrics.latencyMs;
+const rows: string[] = ["workload      metric  percentile      real ms   other ms    error"];
+const compare = (label: string, reference: string, other: string): void => {
+  const r = summary(reference).metrics.latencyMs;
+  const s = summary(other).metrics.latencyMs;
   for (const metric of ["ttft", "tpot", "e2e"] as const) {
-    for (const [label, key] of [["p50", "median"], ["p90", "p90"]] as const) {
+    for (const [pct, key] of [["p50", "median"], ["p90", "p90"]] as const) {
       const a = r[metric][key];
       const b = s[metric][key];
-      rows.push(`${(name === "A" ? "A (fit)" : "B").padEnd(9)} ${metric.padEnd(7)} ${label.padEnd(10)} ${a.toFixed(2).padStart(12)} ${b.toFixed(2).padStart(12)} ${((100 * (b - a)) / a).toFixed(1).padStart(7)}%`);
+      rows.push(`${label.padEnd(13)} ${metric.padEnd(7)} ${pct.padEnd(10)} ${a.toFixed(2).padStart(12)} ${b.toFixed(2).padStart(10)} ${((100 * (b - a)) / a).toFixed(1).padStart(7)}%`);
     }
   }
-}
-process.stdout.write(`${rows.join("\n")}\nresults in ${dir} (compare-B/report.html overlays real and simulated B)\n`);
+};
+compare("A (fit), sim", "real-A", "sim-A");
+compare("B, sim", "real-B", "sim-B");
+compare("A again, real", "real-A", "real-A2");
+process.stdout.write(`${rows.join("\n")}\n("A again, real": the first A run against the same workload served again after B: the machine's own drift)\nresults in ${dir} (compare-B/report.html overlays real and simulated B)\n`);
