@@ -380,6 +380,11 @@ async function planCommand(f: PlanFlags): Promise<void> {
   process.stdout.write(`${formatPlan(plan)}\nsearched in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${join(f.out, "plan.json")} and plan.html\n`);
 }
 
+/** One plan worker per CPU, but each simulates a whole fleet (a long trace takes ~1 GiB): at most one per 2 GiB free. */
+function defaultPlanWorkers(): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(freemem() / 2 ** 31)));
+}
+
 function listCommand(): void {
   const lines = ["Models (built in; any GGUF file works too):"];
   for (const m of BUILTIN_MODELS) {
@@ -467,7 +472,7 @@ export function registerSim(program: Command): void {
     .option("--tp-options <list>", "tensor-parallel degrees to consider", intList("--tp-options"), [1, 2, 4, 8])
     .option("--batched-tokens-options <list>", "max batched tokens values to consider", intList("--batched-tokens-options"), [2048, 8192])
     .option("--max-replicas <n>", "largest fleet to consider per configuration", int("--max-replicas"), 64)
-    .option("--workers <n>", "configurations sized at once, each in a worker thread (the result is the same; default: the CPU count)", int("--workers"), availableParallelism())
+    .option("--workers <n>", "configurations sized at once, each in a worker thread (the result is the same; default: the CPU count, at most one per 2 GiB of free memory)", int("--workers"), defaultPlanWorkers())
     .addOption(routerOption().default("least-outstanding-work"))
     .option("--out <dir>", "folder for plan.json and plan.html", "sim-plan");
   addDeploymentFlags(plan);
