@@ -6,8 +6,8 @@ import { histogram, histogramQuantile, parsePrometheus, sumSamples } from "../..
 import { meetsSlo, parseSlo, tpotMs } from "../../src/bench/metrics/request-metrics.js";
 import { runMetrics } from "../../src/bench/metrics/run-metrics.js";
 import { serverMetricsDelta } from "../../src/bench/metrics/server-metrics.js";
-import { sortedSamples } from "../../src/bench/metrics/samples.js";
-import { sortFloat64 } from "../../src/bench/metrics/sort-float64.js";
+import { orderStatistics } from "../../src/bench/metrics/order-statistics.js";
+import { latencySamples } from "../../src/bench/metrics/samples.js";
 import { cdfPoints, latencyStats, percentile } from "../../src/bench/metrics/stats.js";
 import { concurrencySteps, outputThroughputSeries } from "../../src/bench/metrics/timeseries.js";
 
@@ -36,34 +36,55 @@ const D = failed(3, 10, 5, { kind: "http", status: 400, message: "400: prompt to
 const E = failed(4, 20, 1000, { kind: "timeout", message: "no complete answer within 1000 ms" });
 const RECORDS: RequestRecord[] = [A, B, C, D, E];
 
-describe("sorting samples", () => {
-  it("sortFloat64 orders as Float64Array#sort does, special values included", () => {
+describe("order statistics of many samples", () => {
+  it("gives the values a full sort puts at the ranks asked for, special values and skew included", () => {
     let seed = 7;
     const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const specials = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e-310, -1e-310, Number.MAX_VALUE, -Number.MAX_VALUE];
-    // Past the radix threshold (65,536), with values that share high digits (latencies) and ones that do not.
+    // Past the size where it stops sorting (65,536): latencies, wide ranges, special values, a
+    // heavy cluster with one far outlier (buckets within buckets), all equal, zeros of both signs.
     const cases = [
       Float64Array.from({ length: 100_000 }, () => 20 + next() * 5),
       Float64Array.from({ length: 100_000 }, () => (next() - 0.5) * 1e9),
       Float64Array.from({ length: 70_000 }, (_, i) => (i % 5 === 0 ? specials[i % specials.length]! : Math.round((next() - 0.5) * 100))),
+      Float64Array.from({ length: 80_000 }, (_, i) => (i === 0 ? 1e12 : 20 + next() * 1e-6)),
+      new Float64Array(70_000).fill(3.5),
+      Float64Array.from({ length: 70_000 }, (_, i) => (i % 3 === 0 ? -0 : 0)),
       Float64Array.from({ length: 10 }, (_, i) => specials[i]!),
     ];
     for (const a of cases) {
-      const want = a.slice().sort();
-      const got = sortFloat64(a);
-      expect(got).toBe(a);
+      const before = a.slice();
+      const sorted = a.slice().sort();
+      const n = a.length;
+      const ranks = [0, n - 1, ...Array.from({ length: 300 }, () => Math.floor(next() * n)), Math.floor(n / 2), Math.floor(n / 3)];
+      const got = orderStatistics(a, ranks);
       let mismatches = 0;
-      for (let i = 0; i < a.length; i++) if (!Object.is(got[i], want[i])) mismatches++;
+      ranks.forEach((r, k) => {
+        if (!Object.is(got[k], sorted[r])) mismatches++;
+      });
       expect(mismatches).toBe(0);
+      expect(a).toEqual(before);
     }
+    expect(() => orderStatistics(new Float64Array(3), [3])).toThrow(/out of/);
   });
 
-  it("sortedSamples gives each latency of a run in ascending order, once per run", () => {
-    expect([...sortedSamples(RECORDS, "itl")]).toEqual([10, 20, 30, 40]);
-    expect([...sortedSamples(RECORDS, "ttft")]).toEqual([50, 100, 200]);
-    expect([...sortedSamples(RECORDS, "tpot")]).toEqual([20, 40]);
-    expect([...sortedSamples(RECORDS, "queue")]).toEqual([0, 0, 0, 0, 0]);
-    expect(sortedSamples(RECORDS, "itl")).toBe(sortedSamples(RECORDS, "itl"));
+  it("latencySamples gathers each latency of a run once, in record order", () => {
+    expect([...latencySamples(RECORDS, "itl")]).toEqual([20, 30, 10, 40]);
+    expect([...latencySamples(RECORDS, "ttft")]).toEqual([100, 200, 50]);
+    expect([...latencySamples(RECORDS, "tpot")]).toEqual([20, 40]);
+    expect([...latencySamples(RECORDS, "queue")]).toEqual([0, 0, 0, 0, 0]);
+    expect(latencySamples(RECORDS, "itl")).toBe(latencySamples(RECORDS, "itl"));
+  });
+
+  it("stats of a million gaps match those of a full sort", () => {
+    let seed = 3;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const gaps = Float64Array.from({ length: 1_000_000 }, () => 15 + 10 * next() ** 3);
+    const s = latencyStats(gaps)!;
+    const sorted = gaps.slice().sort();
+    expect([s.min, s.max, s.median, s.p90, s.p99]).toEqual([sorted[0], sorted[999_999], percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99)]);
+    const cdf = cdfPoints(gaps, 100);
+    expect(cdf[49]).toEqual([sorted[499_999], 0.5]);
   });
 });
 

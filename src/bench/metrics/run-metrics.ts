@@ -1,7 +1,7 @@
 import { failureReason, type OkRecord, type RequestRecord } from "../client/record.js";
 import { meetsSlo, type Slo } from "./request-metrics.js";
-import { sortedSamples } from "./samples.js";
-import { latencyStatsOfSorted, type LatencyStats } from "./stats.js";
+import { latencySamples } from "./samples.js";
+import { latencyStatsOf, type LatencyStats } from "./stats.js";
 import { concurrencyStats, peakOutputThroughput } from "./timeseries.js";
 
 /** The client-side measurements of one run (the `metrics` of summary.json). */
@@ -97,11 +97,11 @@ export function runMetrics(records: readonly RequestRecord[], durationMs: number
     },
     goodput: slo ? { slo, goodRequests: good, requestsPerS: per(good), fraction: records.length > 0 ? good / records.length : 0 } : null,
     latencyMs: {
-      ttft: latencyStatsOfSorted(sortedSamples(records, "ttft")),
-      tpot: latencyStatsOfSorted(sortedSamples(records, "tpot")),
-      itl: latencyStatsOfSorted(sortedSamples(records, "itl")),
-      e2e: latencyStatsOfSorted(sortedSamples(records, "e2e")),
-      queue: latencyStatsOfSorted(sortedSamples(records, "queue")),
+      ttft: latencyStatsOf(latencySamples(records, "ttft")),
+      tpot: latencyStatsOf(latencySamples(records, "tpot")),
+      itl: latencyStatsOf(latencySamples(records, "itl")),
+      e2e: latencyStatsOf(latencySamples(records, "e2e")),
+      queue: latencyStatsOf(latencySamples(records, "queue")),
     },
     concurrency: concurrencyStats(records, durationMs),
   };

@@ -1,6 +1,5 @@
 import type { OkRecord, RequestRecord } from "../client/record.js";
 import { tpotMs } from "./request-metrics.js";
-import { sortFloat64 } from "./sort-float64.js";
 
 /** The latencies a run reports per sample. */
 export type SampleKey = "ttft" | "tpot" | "itl" | "e2e" | "queue";
@@ -8,19 +7,20 @@ export type SampleKey = "ttft" | "tpot" | "itl" | "e2e" | "queue";
 const memo = new WeakMap<readonly RequestRecord[], Map<SampleKey, Float64Array>>();
 
 /**
- * One latency of every sample of a run, in ms, ascending. The summary's percentiles and the
- * report's CDFs both need it, and a simulated run has millions of inter-token gaps, so the sorted
- * array is kept per records array and key (records are never changed once a run is over).
+ * One latency of every sample of a run, in ms, in record order. The summary's statistics and the
+ * report's CDFs both read it, and a simulated run has millions of gaps between tokens, so it is
+ * gathered once per records array and key (records are never changed once a run is over). Do
+ * not change it.
  */
-export function sortedSamples(records: readonly RequestRecord[], key: SampleKey): Float64Array {
+export function latencySamples(records: readonly RequestRecord[], key: SampleKey): Float64Array {
   let byKey = memo.get(records);
   if (byKey === undefined) memo.set(records, (byKey = new Map()));
-  let sorted = byKey.get(key);
-  if (sorted === undefined) byKey.set(key, (sorted = sortFloat64(samplesOf(records, key))));
-  return sorted;
+  let samples = byKey.get(key);
+  if (samples === undefined) byKey.set(key, (samples = samplesOf(records, key)));
+  return samples;
 }
 
-/** The samples in record order (a fresh array, safe to sort in place). */
+/** The samples in record order (a fresh array). */
 function samplesOf(records: readonly RequestRecord[], key: SampleKey): Float64Array {
   if (key === "queue") return Float64Array.from(records, (r) => r.startMs - r.scheduledMs);
   const ok = records.filter((r): r is OkRecord => r.status === "ok");
@@ -44,8 +44,8 @@ function samplesOf(records: readonly RequestRecord[], key: SampleKey): Float64Ar
       const out = new Float64Array(n);
       let at = 0;
       for (const r of ok) {
-        const gaps = r.itlMs;
-        for (let i = 0; i < gaps.length; i++) out[at++] = gaps[i]!;
+        out.set(r.itlMs, at);
+        at += r.itlMs.length;
       }
       return out;
     }

@@ -1,3 +1,5 @@
+import { orderStatistics } from "./order-statistics.js";
+
 /** Summary statistics of one latency, in the unit of the samples (ms everywhere in bench). */
 export interface LatencyStats {
   readonly count: number;
@@ -26,28 +28,33 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 
 /** Stats of `samples`, or null when there are none (e.g. TPOT when every answer is one token). */
 export function latencyStats(samples: ArrayLike<number>): LatencyStats | null {
-  return latencyStatsOfSorted(Float64Array.from(samples).sort());
+  return latencyStatsOf(Float64Array.from(samples));
 }
 
-/** `latencyStats` of samples already in ascending order (see `sortedSamples`). */
-export function latencyStatsOfSorted(arr: Float64Array): LatencyStats | null {
-  if (arr.length === 0) return null;
-  let sum = 0;
-  for (const x of arr) sum += x;
-  const mean = sum / arr.length;
-  let sq = 0;
-  for (const x of arr) sq += (x - mean) * (x - mean);
-  return {
-    count: arr.length,
-    mean,
-    median: percentile(arr, 50),
-    p90: percentile(arr, 90),
-    p95: percentile(arr, 95),
-    p99: percentile(arr, 99),
-    min: arr[0]!,
-    max: arr[arr.length - 1]!,
-    std: Math.sqrt(sq / arr.length),
+const PERCENTILES = [50, 90, 95, 99] as const;
+
+/**
+ * `latencyStats` of samples in any order, by order statistics rather than a full sort (millions
+ * of gaps between tokens in a simulation): the percentiles interpolate between the same ranks.
+ */
+export function latencyStatsOf(samples: Float64Array): LatencyStats | null {
+  const n = samples.length;
+  if (n === 0) return null;
+  const positions = PERCENTILES.map((q) => ((n - 1) * q) / 100);
+  const ranks = [0, n - 1, ...positions.flatMap((pos) => [Math.floor(pos), Math.min(Math.floor(pos) + 1, n - 1)])];
+  const v = orderStatistics(samples, ranks);
+  const at = (k: number): number => {
+    const lo = v[2 + 2 * k]!;
+    const hi = v[3 + 2 * k]!;
+    const pos = positions[k]!;
+    return lo + (hi - lo) * (pos - Math.floor(pos));
   };
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += samples[i]!;
+  const mean = sum / n;
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (samples[i]! - mean) * (samples[i]! - mean);
+  return { count: n, mean, median: at(0), p90: at(1), p95: at(2), p99: at(3), min: v[0]!, max: v[1]!, std: Math.sqrt(sq / n) };
 }
 
 /**
@@ -55,18 +62,15 @@ export function latencyStatsOfSorted(arr: Float64Array): LatencyStats | null {
  * plotting: [value, fraction of samples <= value].
  */
 export function cdfPoints(samples: ArrayLike<number>, maxPoints = 400): Array<[number, number]> {
-  return cdfPointsOfSorted(Float64Array.from(samples).sort(), maxPoints);
+  return cdfPointsOf(Float64Array.from(samples), maxPoints);
 }
 
-/** `cdfPoints` of samples already in ascending order. */
-export function cdfPointsOfSorted(sorted: Float64Array, maxPoints = 400): Array<[number, number]> {
-  const n = sorted.length;
+/** `cdfPoints` of samples in any order (order statistics, not a full sort). */
+export function cdfPointsOf(samples: Float64Array, maxPoints = 400): Array<[number, number]> {
+  const n = samples.length;
   if (n === 0) return [];
-  if (n <= maxPoints) return Array.from(sorted, (v, i): [number, number] => [v, (i + 1) / n]);
-  const out: Array<[number, number]> = [];
-  for (let k = 1; k <= maxPoints; k++) {
-    const i = Math.ceil((k / maxPoints) * n) - 1;
-    out.push([sorted[i]!, (i + 1) / n]);
-  }
-  return out;
+  if (n <= maxPoints) return Array.from(samples.slice().sort(), (v, i): [number, number] => [v, (i + 1) / n]);
+  const ranks = Array.from({ length: maxPoints }, (_, k) => Math.ceil(((k + 1) / maxPoints) * n) - 1);
+  const v = orderStatistics(samples, ranks);
+  return ranks.map((i, k): [number, number] => [v[k]!, (i + 1) / n]);
 }

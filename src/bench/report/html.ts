@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RequestRecord } from "../client/record.js";
-import { sortedSamples } from "../metrics/samples.js";
-import { cdfPointsOfSorted } from "../metrics/stats.js";
+import { latencySamples } from "../metrics/samples.js";
+import { cdfPointsOf } from "../metrics/stats.js";
 import { concurrencySteps, niceBucketMs, outputThroughputSeries } from "../metrics/timeseries.js";
 import { describeArrivals } from "../workload/arrivals.js";
 import { REPORT_FILE } from "./files.js";
@@ -114,7 +114,7 @@ function failuresTable(runs: readonly RunSummary[]): string {
 }
 
 function cdfChart(runs: readonly ReportEntry[], key: LatencyKey, name: string): string {
-  const series: Series[] = runs.map((r, i) => ({ name: r.summary.label, points: cdfPointsOfSorted(sortedSamples(r.records, key)), step: true, colorIndex: i }));
+  const series: Series[] = runs.map((r, i) => ({ name: r.summary.label, points: cdfPointsOf(latencySamples(r.records, key)), step: true, colorIndex: i }));
   return lineChart({ title: `${name} CDF`, xLabel: `${name} (ms)`, yLabel: "fraction of samples", series, yMax: 1 });
 }
 
