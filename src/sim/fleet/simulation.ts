@@ -119,9 +119,11 @@ const NO_EVENTS: readonly FleetEvent[] = [];
  * A fleet of simulated replicas behind a router, driven by a discrete-event loop over three events:
  * a request arrives (it is routed and queued at once), a replica starts a step (the real
  * scheduler plans it; the step-time model says when it ends), a step ends (the real scheduler
- * commits it; tokens are recorded). At equal times arrivals come first, then step ends, then step
- * starts, so a replica plans with everything that arrived by then, as the engine does between
- * steps. Everything is deterministic: the same workload and configuration give the same result.
+ * commits it; tokens are recorded). (A delivery, when requests take time to reach the fleet, and
+ * the end of a pending decode run are the other two kinds.) At equal times arrivals come first,
+ * then step ends, then step starts, so a replica plans with everything that arrived by then, as
+ * the engine does between steps. Everything is deterministic: the same workload and configuration
+ * give the same result.
  */
 export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadItem>): FleetResult {
   if (config.replicas.length === 0) throw new Error("a fleet needs at least one replica");
