@@ -27,7 +27,7 @@ import { type PlanCandidate, renderPlanReport, formatPlan } from "../sim/plan.js
 import { planFleetInWorkers } from "../sim/plan-parallel.js";
 import { writeSimOutputs } from "../sim/report/output.js";
 import { writeRequestsInWorker } from "../bench/report/requests-writer.js";
-import { runSimulation, type SimRunConfig } from "../sim/run.js";
+import { runSimulationInThreads, type SimRunConfig, type SimRunOutput } from "../sim/run.js";
 import { simStepLog } from "../sim/step-log.js";
 import { compareWithSplitwise } from "../sim/splitwise/compare.js";
 import { fitRooflineCoefficients } from "../sim/splitwise/fit.js";
@@ -139,6 +139,7 @@ interface RunFlags extends WorkloadFlags, EngineFlags, DeploymentFlags {
   out: string;
   /** commander's `--no-fast-paths`: false when given. */
   fastPaths: boolean;
+  threads: number;
 }
 
 async function runCommand(f: RunFlags): Promise<void> {
@@ -155,9 +156,9 @@ async function runCommand(f: RunFlags): Promise<void> {
   let requestsWritten: Promise<string> | undefined;
   const t0 = performance.now();
   let simulatedAt = t0;
-  let out: ReturnType<typeof runSimulation>;
+  let out: SimRunOutput;
   try {
-    out = runSimulation({
+    out = await runSimulationInThreads({
       model,
       gpu,
       tp: f.tp,
@@ -183,7 +184,7 @@ async function runCommand(f: RunFlags): Promise<void> {
       },
       ...(fd !== null ? { onStepEnd: (i, replica, plan, startMs, endMs) => void writeSync(fd, `${JSON.stringify(simStepLog(i, replica, plan, startMs, endMs))}\n`) } : {}),
       warn,
-    });
+    }, f.threads);
   } finally {
     progress.done();
     if (fd !== null) closeSync(fd);
@@ -380,8 +381,11 @@ async function planCommand(f: PlanFlags): Promise<void> {
   process.stdout.write(`${formatPlan(plan)}\nsearched in ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${join(f.out, "plan.json")} and plan.html\n`);
 }
 
-/** One plan worker per CPU, but each simulates a whole fleet (a long trace takes ~1 GiB): at most one per 2 GiB free. */
-function defaultPlanWorkers(): number {
+/**
+ * Worker threads for a simulation: one per CPU, but each holds a fleet's simulation (a long trace
+ * takes ~1 GiB): at most one per 2 GiB free.
+ */
+function defaultWorkerThreads(): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(freemem() / 2 ** 31)));
 }
 
@@ -421,6 +425,7 @@ export function registerSim(program: Command): void {
     .option("--slo <list>", "goodput objectives in ms, e.g. ttft=500,tpot=50")
     .option("--label <name>", "name of this run in reports")
     .option("--no-fast-paths", "plan every step one by one and route each request when it arrives (slower, same results: checks the fast paths)")
+    .option("--threads <n>", "with a router that ignores replica state (round-robin), simulate the replicas in this many threads (same results; default: the CPU count, at most one per 2 GiB of free memory)", int("--threads"), defaultWorkerThreads())
     .option("--out <dir>", "folder for the results", "sim-results");
   addDeploymentFlags(run);
   addWorkloadFlags(run);
@@ -472,7 +477,7 @@ export function registerSim(program: Command): void {
     .option("--tp-options <list>", "tensor-parallel degrees to consider", intList("--tp-options"), [1, 2, 4, 8])
     .option("--batched-tokens-options <list>", "max batched tokens values to consider", intList("--batched-tokens-options"), [2048, 8192])
     .option("--max-replicas <n>", "largest fleet to consider per configuration", int("--max-replicas"), 64)
-    .option("--workers <n>", "configurations sized at once, each in a worker thread (the result is the same; default: the CPU count, at most one per 2 GiB of free memory)", int("--workers"), defaultPlanWorkers())
+    .option("--workers <n>", "configurations sized at once, each in a worker thread (the result is the same; default: the CPU count, at most one per 2 GiB of free memory)", int("--workers"), defaultWorkerThreads())
     .addOption(routerOption().default("least-outstanding-work"))
     .option("--out <dir>", "folder for plan.json and plan.html", "sim-plan");
   addDeploymentFlags(plan);

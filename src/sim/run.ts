@@ -4,6 +4,9 @@ import type { SchedulingPolicyName } from "../engine/scheduler/policy.js";
 import { createRoutingPolicy, type RoutingPolicyName } from "../router/policies/index.js";
 import { DEFAULT_PREFIX_INDEX } from "../router/policies/prefix-affinity.js";
 import { simulateFleet, type FleetConfig, type FleetResult } from "./fleet/simulation.js";
+import { simulateFleetInThreads } from "./fleet/threads.js";
+import type { StepTimeModel } from "./perf/step-time.js";
+import type { WorkloadItem } from "./workload.js";
 import type { GpuSpec } from "./hardware/gpu.js";
 import { kvHeadsPerGpu, type ModelArchitecture } from "./model/architecture.js";
 import { kvCapacity, type KvCapacity } from "./perf/capacity.js";
@@ -108,8 +111,19 @@ export function deploymentOf(config: Pick<SimRunConfig, "model" | "tp" | "engine
   return { model: config.model, tp: config.tp, weightBytesPerParam: config.weightBytesPerParam, kvBytesPerElement: config.engine.kvDtype === "f32" ? 4 : 2 };
 }
 
-/** Runs one fleet simulation end to end: sizing, replicas, router, workload, summary. */
-export function runSimulation(config: SimRunConfig): SimRunOutput {
+/** A fleet simulation of a `SimRunConfig`, made and not yet run. */
+export interface PreparedSimulation {
+  readonly numKvBlocks: number;
+  readonly capacity?: KvCapacity;
+  readonly stepTime: StepTimeModel;
+  /** The fleet: replicas, router and settings (no callbacks). */
+  readonly fleet: FleetConfig;
+  /** The workload, made afresh on each call (the simulator adopts its prompt arrays). */
+  readonly items: () => Iterable<WorkloadItem>;
+}
+
+/** Sizing, replicas, router and workload of `config`; throws when the model does not fit. */
+export function prepareSimulation(config: SimRunConfig): PreparedSimulation {
   const { model, gpu, engine } = config;
   const { numKvBlocks, capacity } = replicaKvBlocks(config);
   if (numKvBlocks < 1) {
@@ -138,20 +152,59 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
   // Prompt content is read only by prefix caching and prefix-aware routing; the prefix cache can
   // hash a trace's description of it instead (no tokens drawn, fewer words hashed).
   const describedPrompts = engine.enablePrefixCaching && !router.readsPromptTokens && describesPromptContent(config.workload.dataset) && config.describePrompts !== false;
+  const pool = simTokenPool(model.vocabSize, (engine.enablePrefixCaching || router.readsPromptTokens) && !describedPrompts);
+  const fleet: FleetConfig = {
+    describedPrompts,
+    replicas: Array.from({ length: config.numReplicas }, () => replicaConfig),
+    router,
+    ...(config.maxConcurrency !== undefined ? { maxConcurrency: config.maxConcurrency } : {}),
+    ...(gpu.requestLatencyMs !== undefined ? { requestLatencyMs: gpu.requestLatencyMs } : {}),
+    ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
+  };
+  return { numKvBlocks, ...(capacity ? { capacity } : {}), stepTime, fleet, items: () => workloadItems(config.workload, pool) };
+}
+
+/** Runs one fleet simulation end to end: sizing, replicas, router, workload, summary. */
+export function runSimulation(config: SimRunConfig): SimRunOutput {
+  const prepared = prepareSimulation(config);
   const result = simulateFleet(
     {
-      describedPrompts,
-      replicas: Array.from({ length: config.numReplicas }, () => replicaConfig),
-      router,
-      ...(config.maxConcurrency !== undefined ? { maxConcurrency: config.maxConcurrency } : {}),
-      ...(gpu.requestLatencyMs !== undefined ? { requestLatencyMs: gpu.requestLatencyMs } : {}),
+      ...prepared.fleet,
       ...(config.onProgress ? { onProgress: config.onProgress } : {}),
       ...(config.onStepEnd ? { onStepEnd: config.onStepEnd } : {}),
-      ...(config.fastPaths !== undefined ? { fastPaths: config.fastPaths } : {}),
       ...(config.stopWhen ? { stopWhen: config.stopWhen } : {}),
     },
-    workloadItems(config.workload, simTokenPool(model.vocabSize, (engine.enablePrefixCaching || router.readsPromptTokens) && !describedPrompts)),
+    prepared.items(),
   );
+  return finishSimulation(config, prepared, result);
+}
+
+/**
+ * `runSimulation`, with the replicas split over up to `threads` worker threads when they never
+ * meet: the router ignores replica state (round-robin), so every request's replica follows from
+ * the workload's order alone, and nothing a request does sends another (no conversations, no
+ * --max-concurrency). The result is the same as in one thread (fleet/threads.ts). Otherwise, or
+ * with `threads` <= 1, it runs here.
+ */
+export async function runSimulationInThreads(config: SimRunConfig, threads: number): Promise<SimRunOutput> {
+  const prepared = prepareSimulation(config);
+  const n = Math.min(Math.floor(threads), config.numReplicas);
+  const independent =
+    !prepared.fleet.router.usesEndpointState &&
+    config.maxConcurrency === undefined &&
+    config.onStepEnd === undefined &&
+    config.stopWhen === undefined &&
+    config.fastPaths !== false &&
+    config.workload.dataset.kind !== "multi-turn";
+  if (n <= 1 || !independent) return runSimulation(config);
+  const { onProgress, onSimulated: _onSimulated, onRecords: _onRecords, warn: _warn, ...settings } = config;
+  const result = await simulateFleetInThreads(settings, n, onProgress);
+  return finishSimulation(config, prepared, result);
+}
+
+function finishSimulation(config: SimRunConfig, prepared: PreparedSimulation, result: FleetResult): SimRunOutput {
+  const { model, gpu, engine } = config;
+  const { numKvBlocks, capacity, stepTime } = prepared;
   config.onSimulated?.();
   const records = toBenchRecords(result);
   config.onRecords?.(records);

@@ -55,6 +55,19 @@ describe("flotilla sim", () => {
     expect(existsSync(join(tmp.dir, "cmp", "report.html"))).toBe(true);
   });
 
+  it("run splits a round-robin fleet over threads with the same results, file for file", () => {
+    const trace = ["--dataset", `trace:${join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv")}`, "--num-requests", "400"];
+    const dirs = [1, 3].map((threads) => {
+      const out = join(tmp.dir, `threads-${threads}`);
+      const r = flotilla("sim", "run", "--model", "Llama-2-7B", "--gpu", "A100-80GB", "--replicas", "5", "--router", "round-robin", ...trace, "--threads", String(threads), "--out", out);
+      expect(r.code, r.stderr).toBe(0);
+      return out;
+    });
+    for (const f of ["summary.json", "requests.jsonl", "report.html", "fleet.html"]) {
+      expect(readFileSync(join(dirs[1]!, f), "utf8") === readFileSync(join(dirs[0]!, f), "utf8"), f).toBe(true);
+    }
+  });
+
   it("calibrate fits a step log and run uses the spec (stories260K GGUF)", () => {
     const log = join(tmp.dir, "steps.jsonl");
     const hw = join(tmp.dir, "hw.json");

@@ -115,6 +115,11 @@ interface PendingRun extends DecodeRun {
 
 const NO_EVENTS: readonly FleetEvent[] = [];
 
+/** The id a workload item's request has in the simulation (its scheduler id and routing id). */
+export function requestIdOf(index: number): string {
+  return `req-${index}`;
+}
+
 /**
  * A fleet of simulated replicas behind a router, driven by a discrete-event loop over three events:
  * a request arrives (it is routed and queued at once), a replica starts a step (the real
@@ -126,6 +131,33 @@ const NO_EVENTS: readonly FleetEvent[] = [];
  * give the same result.
  */
 export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadItem>): FleetResult {
+  return finishFleetRun(runFleet(config, workload));
+}
+
+/**
+ * A fleet's run as `runFleet` leaves it, before its timelines are cut at the run's end: what a
+ * thread that simulates part of a fleet sends back (see fleet/threads.ts).
+ */
+export interface FleetRun extends Omit<FleetResult, "startMs" | "replicaTimeline" | "fleetTimeline"> {
+  /** First arrival (ms); Infinity when nothing arrived. */
+  readonly startMs: number;
+  readonly replicaSeries: readonly BinnedSeries[];
+  readonly fleetSeries: BinnedSeries;
+}
+
+/** The result of a run: timelines cut at its end. */
+export function finishFleetRun(run: FleetRun): FleetResult {
+  const { replicaSeries, fleetSeries, ...rest } = run;
+  return {
+    ...rest,
+    startMs: run.startMs === Infinity ? 0 : run.startMs,
+    replicaTimeline: replicaSeries.map((s) => s.snapshot(run.endMs)),
+    fleetTimeline: fleetSeries.snapshot(run.endMs),
+  };
+}
+
+/** `simulateFleet` without cutting the timelines. */
+export function runFleet(config: FleetConfig, workload: Iterable<WorkloadItem>): FleetRun {
   if (config.replicas.length === 0) throw new Error("a fleet needs at least one replica");
   const replicas = config.replicas.map((c) => new SimReplica(c));
   const busy = replicas.map(() => false);
@@ -175,7 +207,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   let numQueuedWorkloadArrivals = 0;
   let workloadDone = false;
 
-  const routingOf = (item: WorkloadItem) => ({ id: `req-${item.index}`, promptTokenIds: item.promptTokenIds, maxOutputTokens: item.outputTokens });
+  const routingOf = (item: WorkloadItem) => ({ id: requestIdOf(item.index), promptTokenIds: item.promptTokenIds, maxOutputTokens: item.outputTokens });
 
   const pullNextArrival = (): FleetEvent[] => {
     for (let next = items.next(); !next.done; next = items.next()) {
@@ -240,7 +272,7 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
   /** The request reaches the fleet: routed, recorded, queued at a replica (or refused, as the engine refuses it). */
   const onDeliver = (item: WorkloadItem, scheduledMs: number, sentMs: number, nowMs: number): FleetEvent[] => {
     const out: FleetEvent[] = [];
-    const id = `req-${item.index}`;
+    const id = requestIdOf(item.index);
     if (item.session !== undefined) sessionOf.set(id, item.session.sessionId);
     let r = routedAhead.get(item);
     if (r !== undefined) {
@@ -673,12 +705,12 @@ export function simulateFleet(config: FleetConfig, workload: Iterable<WorkloadIt
       numKvBlocks: replica.kv.numBlocks,
       prefixCache: replica.kv.prefixCacheStats,
     })),
-    startMs: startMs === Infinity ? 0 : startMs,
+    startMs,
     endMs,
     numEvents,
     numDecodeRunSteps,
     stoppedEarly,
-    replicaTimeline: replicaSeries.map((s) => s.snapshot(endMs)),
-    fleetTimeline: fleetSeries.snapshot(endMs),
+    replicaSeries,
+    fleetSeries,
   };
 }

@@ -47,13 +47,52 @@ export class BinnedSeries {
     return { binWidthMs: this.binWidthMs, channels: this.channels.map((c) => c.slice(0, n)) };
   }
 
-  private fit(timeMs: number): void {
-    while (timeMs > this.binWidthMs * this.maxBins) {
-      for (const c of this.channels) {
-        for (let i = 0; i < this.maxBins / 2; i++) c[i] = c[2 * i]! + c[2 * i + 1]!;
-        c.fill(0, this.maxBins / 2);
-      }
-      this.binWidthMs *= 2;
-    }
+  /** The series as plain data (to send to another thread); `fromState` makes it again. */
+  state(): BinnedSeriesState {
+    return { binWidthMs: this.binWidthMs, maxBins: this.maxBins, channels: this.channels.map((c) => c.slice()) };
   }
+
+  static fromState(state: BinnedSeriesState): BinnedSeries {
+    const series = new BinnedSeries(state.channels.length, state.maxBins, state.binWidthMs);
+    state.channels.forEach((c, i) => series.channels[i]!.set(c));
+    return series;
+  }
+
+  /**
+   * Adds another series of the same channels and initial bin width (a part of the same run, from
+   * another thread) into this one: the finer of the two is coarsened to the other's width first.
+   * Exact for counts (integers); for time integrals the sums may differ in the last bits from
+   * adding the values into one series.
+   */
+  mergeFrom(other: BinnedSeries): void {
+    if (other.maxBins !== this.maxBins || other.numChannels !== this.numChannels) throw new Error("merging series of different shapes");
+    const o = BinnedSeries.fromState(other.state());
+    while (this.binWidthMs < o.binWidthMs) this.coarsen();
+    while (o.binWidthMs < this.binWidthMs) o.coarsen();
+    if (o.binWidthMs !== this.binWidthMs) throw new Error("merging series of unrelated bin widths");
+    this.channels.forEach((c, i) => {
+      const add = o.channels[i]!;
+      for (let b = 0; b < c.length; b++) c[b]! += add[b]!;
+    });
+  }
+
+  private fit(timeMs: number): void {
+    while (timeMs > this.binWidthMs * this.maxBins) this.coarsen();
+  }
+
+  /** Merges pairs of bins: the width doubles. */
+  private coarsen(): void {
+    for (const c of this.channels) {
+      for (let i = 0; i < this.maxBins / 2; i++) c[i] = c[2 * i]! + c[2 * i + 1]!;
+      c.fill(0, this.maxBins / 2);
+    }
+    this.binWidthMs *= 2;
+  }
+}
+
+/** A `BinnedSeries` as plain data. */
+export interface BinnedSeriesState {
+  readonly binWidthMs: number;
+  readonly maxBins: number;
+  readonly channels: readonly Float64Array[];
 }
