@@ -205,7 +205,7 @@ async function runCommand(f: RunFlags): Promise<void> {
   );
   const simS = (simulatedAt - t0) / 1000;
   process.stderr.write(
-    `simulated ${n} requests (${s.sim.steps} steps) in ${wallS.toFixed(2)} s of wall time: ${(n / wallS).toFixed(0)} requests/s ` +
+    `simulated ${n} requests (${s.sim.steps} steps${out.numThreads > 1 ? `, ${out.numThreads} threads` : ""}) in ${wallS.toFixed(2)} s of wall time: ${(n / wallS).toFixed(0)} requests/s ` +
       `(the simulation itself ${simS.toFixed(2)} s = ${(n / simS).toFixed(0)} requests/s, workload generation included; the rest is the summary); ` +
       `${writtenS.toFixed(2)} s with the result files written\n`,
   );

@@ -14,6 +14,7 @@ import { deploymentCosts, type Deployment } from "./perf/deployment.js";
 import { stepTimeModelFor } from "./perf/factory.js";
 import type { RequestRecord as BenchRecord } from "../bench/client/record.js";
 import type { Slo } from "../bench/metrics/request-metrics.js";
+import { datasetSize } from "../bench/run/config.js";
 import { toBenchRecords } from "./report/bench-format.js";
 import { simSummary, type SimRunSummary } from "./report/summary.js";
 import { describesPromptContent, simTokenPool, workloadItems, type WorkloadSpec } from "./workload.js";
@@ -78,6 +79,8 @@ export interface SimRunOutput {
   readonly numKvBlocks: number;
   /** How the KV pool was sized (absent when given as a block count or bytes). */
   readonly capacity?: KvCapacity;
+  /** Threads the fleet was simulated in (1 unless `runSimulationInThreads` split it). */
+  readonly numThreads: number;
 }
 
 /** Number of KV blocks per replica: as given, or what the memory leaves after weights and activations. */
@@ -183,12 +186,17 @@ export function runSimulation(config: SimRunConfig): SimRunOutput {
  * `runSimulation`, with the replicas split over up to `threads` worker threads when they never
  * meet: the router ignores replica state (round-robin), so every request's replica follows from
  * the workload's order alone, and nothing a request does sends another (no conversations, no
- * --max-concurrency). The result is the same as in one thread (fleet/threads.ts). Otherwise, or
- * with `threads` <= 1, it runs here.
+ * --max-concurrency). The result is the same as in one thread (fleet/threads.ts). Otherwise, with
+ * `threads` <= 1, or for fewer than 2,000 requests, it runs here.
  */
+/** Fewer requests than this are simulated in one thread whatever `threads` says. */
+const MIN_REQUESTS_FOR_THREADS = 2000;
+
 export async function runSimulationInThreads(config: SimRunConfig, threads: number): Promise<SimRunOutput> {
   const prepared = prepareSimulation(config);
-  const n = Math.min(Math.floor(threads), config.numReplicas);
+  // A small workload is done before threads would have started (~0.2 s each).
+  const numRequests = Math.min(datasetSize(config.workload.dataset) ?? Infinity, config.workload.limits.numRequests ?? Infinity);
+  const n = numRequests < MIN_REQUESTS_FOR_THREADS ? 1 : Math.min(Math.floor(threads), config.numReplicas);
   const independent =
     !prepared.fleet.router.usesEndpointState &&
     config.maxConcurrency === undefined &&
@@ -199,7 +207,7 @@ export async function runSimulationInThreads(config: SimRunConfig, threads: numb
   if (n <= 1 || !independent) return runSimulation(config);
   const { onProgress, onSimulated: _onSimulated, onRecords: _onRecords, warn: _warn, ...settings } = config;
   const result = await simulateFleetInThreads(settings, n, onProgress);
-  return finishSimulation(config, prepared, result);
+  return { ...finishSimulation(config, prepared, result), numThreads: n };
 }
 
 function finishSimulation(config: SimRunConfig, prepared: PreparedSimulation, result: FleetResult): SimRunOutput {
@@ -223,5 +231,5 @@ function finishSimulation(config: SimRunConfig, prepared: PreparedSimulation, re
     ...(config.maxConcurrency !== undefined ? { maxConcurrency: config.maxConcurrency } : {}),
     ...(config.slo ? { slo: config.slo } : {}),
   });
-  return { summary, records, result, numKvBlocks, ...(capacity ? { capacity } : {}) };
+  return { summary, records, result, numKvBlocks, ...(capacity ? { capacity } : {}), numThreads: 1 };
 }

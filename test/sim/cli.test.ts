@@ -56,11 +56,13 @@ describe("flotilla sim", () => {
   });
 
   it("run splits a round-robin fleet over threads with the same results, file for file", () => {
-    const trace = ["--dataset", `trace:${join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv")}`, "--num-requests", "400"];
+    // Threads start only for 2,000 requests or more.
+    const trace = ["--dataset", `trace:${join(SHARED, "traces/AzureLLMInferenceTrace_conv.csv")}`, "--num-requests", "2400"];
     const dirs = [1, 3].map((threads) => {
       const out = join(tmp.dir, `threads-${threads}`);
       const r = flotilla("sim", "run", "--model", "Llama-2-7B", "--gpu", "A100-80GB", "--replicas", "5", "--router", "round-robin", ...trace, "--threads", String(threads), "--out", out);
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.includes("3 threads")).toBe(threads === 3);
       return out;
     });
     for (const f of ["summary.json", "requests.jsonl", "report.html", "fleet.html"]) {
