@@ -96,7 +96,6 @@ interface DecodeRun {
   readonly startMs: number;
   readonly ends: Float64Array;
   readonly takenAtPhase: readonly number[];
-
   /** Used blocks before the run. */
   readonly usedBefore: number;
   /** Running requests (the batch). */
